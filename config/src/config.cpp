@@ -1,0 +1,1 @@
+#include "sy/config/config.hpp"

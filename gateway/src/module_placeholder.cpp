@@ -1,0 +1,1 @@
+// placeholder: removed when the module gains its first source
