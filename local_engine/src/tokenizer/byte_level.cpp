@@ -29,10 +29,9 @@ const Tables& tables() {
 
 }  // namespace
 
-std::optional<std::string> unmap_bytes(std::string_view mapped) {
+bool unmap_bytes(std::string_view mapped, std::string& out) {
   const Tables& t = tables();
-  std::string out;
-  out.reserve(mapped.size());
+  out.clear();
   for (size_t i = 0; i < mapped.size();) {
     const auto c = static_cast<unsigned char>(mapped[i]);
     uint32_t cp = 0;
@@ -43,12 +42,12 @@ std::optional<std::string> unmap_bytes(std::string_view mapped) {
       cp = ((c & 0x1Fu) << 6) | (static_cast<unsigned char>(mapped[i + 1]) & 0x3Fu);
       i += 2;
     } else {
-      return std::nullopt;  // the mapping only uses code points < 0x800
+      return false;  // the mapping only uses code points < 0x800
     }
-    if (cp >= t.cp_to_byte.size() || t.cp_to_byte[cp] < 0) return std::nullopt;
+    if (cp >= t.cp_to_byte.size() || t.cp_to_byte[cp] < 0) return false;
     out.push_back(static_cast<char>(t.cp_to_byte[cp]));
   }
-  return out;
+  return true;
 }
 
 std::string map_bytes(std::string_view raw) {

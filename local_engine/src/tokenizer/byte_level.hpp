@@ -1,15 +1,14 @@
 #pragma once
 // GPT-2 byte-level mapping: GGUF token strings spell raw bytes as printable
 // code points (space = 'Ġ' U+0120, newline = 'Ċ' U+010A, ...).
-#include <optional>
 #include <string>
 #include <string_view>
 
 namespace sy::local_engine::tokenizer_detail {
 
-// Raw bytes of a mapped token string; nullopt if it holds a code point the
-// mapping never produces.
-std::optional<std::string> unmap_bytes(std::string_view mapped);
+// Raw bytes of a mapped token string into `out`; false if it holds a code
+// point the mapping never produces.
+bool unmap_bytes(std::string_view mapped, std::string& out);
 
 // Mapped spelling of raw bytes (inverse of unmap_bytes).
 std::string map_bytes(std::string_view raw);

@@ -9,6 +9,7 @@
 #include "tokenizer/bpe.hpp"
 #include "tokenizer/byte_level.hpp"
 #include "tokenizer/pretokenizer.hpp"
+#include "tokenizer/string_table.hpp"
 
 namespace sy::local_engine {
 namespace {
@@ -29,10 +30,11 @@ constexpr std::array<std::string_view, 3> kEogTexts = {"<|endoftext|>", "<|retur
 }  // namespace
 
 struct Tokenizer::Impl {
-  std::vector<std::string> bytes;  // raw bytes per id (specials: their text)
+  StringTable texts;  // GGUF spelling per id
+  StringTable bytes;  // raw bytes per id (specials and unused: their text)
   std::vector<TokenType> types;
-  StringMap text_to_id;   // GGUF spelling -> id (every token)
-  StringMap bytes_to_id;  // raw bytes -> id (normal tokens only: specials are never reached by BPE)
+  StringIndex text_to_id;   // GGUF spelling -> id (every token)
+  StringIndex bytes_to_id;  // raw bytes -> id (normal tokens only: specials are never reached by BPE)
   MergeTable merges;
   std::array<int32_t, 256> byte_ids{};
   StringMap special_to_id;            // control + user-defined token text
@@ -44,8 +46,8 @@ struct Tokenizer::Impl {
   void encode_text(std::string_view text, std::vector<int32_t>& out) const {
     pre->split(text, [&](std::string_view piece) {
       // tiktoken: a piece that is itself a token is emitted without merging.
-      if (auto it = bytes_to_id.find(piece); it != bytes_to_id.end()) {
-        out.push_back(it->second);
+      if (const int32_t id = bytes_to_id.find(bytes, piece); id >= 0) {
+        out.push_back(id);
         return;
       }
       bpe_merge(piece, merges, byte_ids, out);
@@ -109,12 +111,16 @@ std::expected<std::unique_ptr<Tokenizer>, std::string> Tokenizer::from_vocab(con
   auto pre = PreTokenizer::create();
   if (!pre) return std::unexpected(pre.error());
   impl->pre = std::move(*pre);
-  impl->bytes.resize(n);
+  size_t text_bytes = 0;
+  for (const std::string_view t : v.tokens) text_bytes += t.size();
+  impl->texts.reserve(n, text_bytes);
+  impl->bytes.reserve(n, text_bytes);
   impl->types.resize(n);
   impl->text_to_id.reserve(n);
   impl->bytes_to_id.reserve(n);
   impl->byte_ids.fill(-1);
 
+  std::string raw;
   for (size_t i = 0; i < n; ++i) {
     const auto id = static_cast<int32_t>(i);
     const std::string_view text = v.tokens[i];
@@ -126,10 +132,11 @@ std::expected<std::unique_ptr<Tokenizer>, std::string> Tokenizer::from_vocab(con
       type = TokenType::kControl;
     }
     impl->types[i] = type;
-    impl->text_to_id.try_emplace(std::string(text), id);
+    impl->texts.push(text);
+    impl->text_to_id.insert(impl->texts, id);
     const bool special = type == TokenType::kControl || type == TokenType::kUserDefined;
     if (special || type == TokenType::kUnused) {
-      impl->bytes[i] = std::string(text);
+      impl->bytes.push(text);
       if (special && !text.empty()) {
         impl->special_to_id.try_emplace(std::string(text), id);
         impl->special_first.set(static_cast<unsigned char>(text[0]));
@@ -140,13 +147,14 @@ std::expected<std::unique_ptr<Tokenizer>, std::string> Tokenizer::from_vocab(con
       }
       continue;
     }
-    auto raw = unmap_bytes(text);
-    if (!raw) return std::unexpected("token " + std::to_string(i) + " is not a byte-level BPE token string");
-    if (raw->size() == 1 && impl->byte_ids[static_cast<unsigned char>((*raw)[0])] < 0) {
-      impl->byte_ids[static_cast<unsigned char>((*raw)[0])] = id;
+    if (!unmap_bytes(text, raw)) {
+      return std::unexpected("token " + std::to_string(i) + " is not a byte-level BPE token string");
     }
-    impl->bytes_to_id.try_emplace(*raw, id);
-    impl->bytes[i] = std::move(*raw);
+    if (raw.size() == 1 && impl->byte_ids[static_cast<unsigned char>(raw[0])] < 0) {
+      impl->byte_ids[static_cast<unsigned char>(raw[0])] = id;
+    }
+    impl->bytes.push(raw);
+    impl->bytes_to_id.insert(impl->bytes, id);
   }
   std::sort(impl->special_lengths.rbegin(), impl->special_lengths.rend());
   for (int b = 0; b < 256; ++b) {
@@ -162,16 +170,13 @@ std::expected<std::unique_ptr<Tokenizer>, std::string> Tokenizer::from_vocab(con
       return std::unexpected("merge " + std::to_string(r) + " is not of the form 'A B'");
     }
     const std::string_view a = m.substr(0, sp), b = m.substr(sp + 1);
-    const auto ia = impl->text_to_id.find(a), ib = impl->text_to_id.find(b);
+    const int32_t ia = impl->text_to_id.find(impl->texts, a), ib = impl->text_to_id.find(impl->texts, b);
     joined.assign(a);
     joined.append(b);
-    const auto ic = impl->text_to_id.find(joined);
+    const int32_t ic = impl->text_to_id.find(impl->texts, joined);
     // A merge whose parts or result are not normal tokens can never apply.
-    if (ia == impl->text_to_id.end() || ib == impl->text_to_id.end() || ic == impl->text_to_id.end() ||
-        impl->types[ic->second] != TokenType::kNormal) {
-      continue;
-    }
-    impl->merges.add(ia->second, ib->second, Merge{static_cast<uint32_t>(r), ic->second});
+    if (ia < 0 || ib < 0 || ic < 0 || impl->types[ic] != TokenType::kNormal) continue;
+    impl->merges.add(ia, ib, Merge{static_cast<uint32_t>(r), ic});
   }
 
   auto add_eog = [&](int64_t id) {
@@ -214,19 +219,19 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool parse_special
 std::string Tokenizer::decode(std::span<const int32_t> ids) const {
   std::string out;
   for (const int32_t id : ids) {
-    if (id >= 0 && static_cast<size_t>(id) < impl_->bytes.size()) out += impl_->bytes[id];
+    if (id >= 0 && static_cast<size_t>(id) < impl_->bytes.size()) out += impl_->bytes.at(static_cast<size_t>(id));
   }
   return out;
 }
 
 std::string Tokenizer::token_bytes(int32_t id) const {
   if (id < 0 || static_cast<size_t>(id) >= impl_->bytes.size()) return {};
-  return impl_->bytes[id];
+  return std::string(impl_->bytes.at(static_cast<size_t>(id)));
 }
 
 std::optional<int32_t> Tokenizer::token_id(std::string_view token_text) const {
-  if (auto it = impl_->text_to_id.find(token_text); it != impl_->text_to_id.end()) return it->second;
-  if (auto it = impl_->bytes_to_id.find(token_text); it != impl_->bytes_to_id.end()) return it->second;
+  if (const int32_t id = impl_->text_to_id.find(impl_->texts, token_text); id >= 0) return id;
+  if (const int32_t id = impl_->bytes_to_id.find(impl_->bytes, token_text); id >= 0) return id;
   return std::nullopt;
 }
 
