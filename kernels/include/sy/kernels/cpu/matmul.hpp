@@ -1,0 +1,38 @@
+#pragma once
+// Weight-times-activations for row-major weights (ggml ne = [cols, rows]):
+// y[t * rows + r] = W[r] · x[t * cols : ...].
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "sy/kernels/cpu/dot.hpp"
+#include "sy/kernels/cpu/thread_pool.hpp"
+
+namespace sy::kernels::cpu {
+
+struct MatrixView {
+  WType type = WType::kF32;
+  const uint8_t* data = nullptr;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  size_t row_bytes = 0;
+  const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes; }
+};
+
+enum class MatmulMode {
+  kReference,            // dequantise weights to f32, f32 activations
+  kQuantizedActivations  // Q8_0/MXFP4 weights: activations rounded to Q8_0, int8 dots (ggml CPU)
+};
+
+bool is_block_type(WType t);
+
+// x: n_tokens rows of w.cols floats. pool may be null.
+void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, MatmulMode mode, ThreadPool* pool);
+
+// Activations already quantised (n_tokens rows of w.cols/32 blocks); w must be Q8_0 or MXFP4.
+void matmul_q8(const MatrixView& w, const BlockQ8_0* xq, int64_t n_tokens, float* y, ThreadPool* pool);
+
+// Quantise n_tokens rows of `cols` floats.
+std::vector<BlockQ8_0> quantize_rows_q8_0(const float* x, int64_t n_tokens, int64_t cols);
+
+}  // namespace sy::kernels::cpu
