@@ -32,6 +32,13 @@ struct Rendered {
 std::expected<Rendered, std::string> render_chat(const ChatCompletionRequest& request, const Tokenizer& tokenizer,
                                                  const RenderOptions& options);
 
+// An OpenAI /v1/chat/completions request body as the engine's request:
+// messages (string or text-part content, reasoning_content, tool_calls,
+// tool_call_id), tools, reasoning_effort (chat_template_kwargs.reasoning_effort
+// wins, as in llama.cpp), and the sampling fields. Used by the CLI and tests;
+// tool parameter schemas keep their key order.
+std::expected<ChatCompletionRequest, std::string> parse_openai_request(const std::string& json_text);
+
 // Incremental, tolerant parser of generated tokens. It assumes the prompt
 // ended with "<|start|>assistant" (render_chat's generation prompt), so the
 // first tokens continue that header. Mapping: analysis -> kReasoning,
