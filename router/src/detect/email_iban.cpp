@@ -1,0 +1,103 @@
+#include <cstring>
+#include <string>
+
+#include "detect/checks.hpp"
+#include "detect/scanners.hpp"
+
+namespace sy::router::detect {
+namespace {
+
+bool local_char(char c) {
+  return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-' || c == '\'';
+}
+
+bool reserved_domain(std::string_view domain) {
+  std::string d = to_lower(domain);
+  auto ends_with = [&](std::string_view suf) {
+    return d.size() >= suf.size() && d.compare(d.size() - suf.size(), suf.size(), suf) == 0 &&
+           (d.size() == suf.size() || d[d.size() - suf.size() - 1] == '.');
+  };
+  static constexpr std::string_view kReserved[] = {
+      "example.com", "example.org", "example.net", "example", "test", "invalid", "localhost", "local",
+      "localdomain", "internal", "lan", "home.arpa", "domain.com", "yourdomain.com", "yourcompany.com",
+      "company.com", "email.com", "mydomain.com", "acme.test", "somewhere.com", "users.noreply.github.com",
+  };
+  for (auto r : kReserved)
+    if (ends_with(r)) return true;
+  return false;
+}
+
+bool placeholder_local(std::string_view local) {
+  std::string l = to_lower(local);
+  static constexpr std::string_view kNames[] = {"you", "your.name", "yourname", "your_name", "firstname.lastname",
+                                                "first.last", "name", "username", "user.name", "email", "someone"};
+  for (auto k : kNames)
+    if (l == k) return true;
+  return false;
+}
+
+}  // namespace
+
+void scan_emails(std::string_view t, Findings& out) {
+  size_t pos = 0;
+  while ((pos = t.find('@', pos)) != std::string_view::npos) {
+    size_t at = pos++;
+    size_t s = at;
+    while (s > 0 && local_char(t[s - 1])) --s;
+    while (s < at && (t[s] == '.' || t[s] == '\'')) ++s;
+    if (s == at) continue;
+    size_t e = at + 1;
+    size_t last_dot = 0;
+    while (e < t.size() && (is_alnum(t[e]) || t[e] == '-' || (t[e] == '.' && e + 1 < t.size() && is_alnum(t[e + 1])))) {
+      if (t[e] == '.') last_dot = e;
+      ++e;
+    }
+    if (last_dot == 0 || e - last_dot - 1 < 2) continue;
+    bool tld_alpha = true;
+    for (size_t k = last_dot + 1; k < e; ++k) tld_alpha &= is_alpha(t[k]);
+    if (!tld_alpha) continue;
+    // URI credentials ("scheme://user:pw@host") and SSH remotes ("git@host:org/repo").
+    if (s > 0 && (t[s - 1] == ':' || t[s - 1] == '/')) {
+      bool mailto = s >= 7 && icontains(t.substr(s - 7, 7), "mailto:");
+      if (!mailto) continue;
+    }
+    std::string_view local = t.substr(s, at - s);
+    if (e < t.size() && t[e] == ':' && (local == "git" || local == "hg")) continue;
+    std::string_view domain = t.substr(at + 1, e - at - 1);
+    if (reserved_domain(domain) || placeholder_local(local)) continue;
+    out.push_back({Kind::kEmail, s, e});
+    pos = e;
+  }
+}
+
+void scan_ibans(std::string_view t, Findings& out) {
+  const size_t n = t.size();
+  for (size_t i = 0; i + 15 <= n; ++i) {
+    if (!is_upper(t[i]) || !is_upper(t[i + 1]) || !is_digit(t[i + 2]) || !is_digit(t[i + 3])) continue;
+    if (i > 0 && is_word(t[i - 1])) continue;
+    const int len = iban_length(t.substr(i, 2));
+    if (len == 0) continue;
+    std::string compact;
+    size_t j = i;
+    size_t end = i;
+    while (j < n && static_cast<int>(compact.size()) < len) {
+      char c = t[j];
+      if (is_digit(c) || is_upper(c)) {
+        compact.push_back(c);
+        ++j;
+        end = j;
+      } else if ((c == ' ' || c == '-') && j + 1 < n && is_alnum(t[j + 1]) && j > i && is_alnum(t[j - 1])) {
+        ++j;
+      } else {
+        break;
+      }
+    }
+    if (static_cast<int>(compact.size()) != len) continue;
+    if (end < n && is_word(t[end])) continue;
+    if (!iban_ok(compact) || is_example_iban(compact)) continue;
+    out.push_back({Kind::kIban, i, end});
+    i = end;
+  }
+}
+
+}  // namespace sy::router::detect

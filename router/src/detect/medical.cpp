@@ -1,0 +1,115 @@
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "detect/medical.hpp"
+
+#include <pcre2.h>
+
+#include <string>
+
+namespace sy::router::detect {
+namespace {
+
+// Identifiers of a patient. \p{Lu} keeps "Élodie", "Müller"; the subject
+// form requires a name followed by a clinical verb so "A 54-year-old man"
+// (an anonymous vignette) does not count.
+constexpr const char* kIdentity =
+    R"((?:\b(?:[Pp]atient(?:in|e|a)?|[Pp]t\.?|Mr|Mrs|Ms|Miss|Mx|Herrn?|Frau|Mme|Madame|Monsieur|Mlle|Sra?|Srta|Señora?|Doña|Don|Sig(?:\.ra)?|Signora?)\.?\s+\p{Lu}[\p{L}'’\-]+)"
+    R"(|(?i:\b(?:MRN|medical\s+record(?:\s+(?:number|no\.?|#))?|patient\s+(?:id|number|no\.?|#)|chart\s+(?:no\.?|number|#)|NHS\s+(?:number|no\.?)|hospital\s+(?:number|no\.?)|case\s+(?:number|no\.?)|Fallnummer|Patientennummer|Patienten-ID|(?:n°|num[ée]ro)\s+de\s+dossier|IPP|historia\s+cl[ií]nica|expediente)\b)[\s#:.№]*[A-Z]{0,3}\d{4,})"
+    R"(|(?:患者|病人|病患|就诊者|就诊人|住院患者)\s*[:：]?\s*\p{Han}{2,4})"
+    R"(|(?:门诊号|住院号|病历号|病案号|就诊卡号|医保卡号|ID号|診察券番号|カルテ番号|患者ID|患者番号)\s*[:：]?\s*[A-Za-z]{0,2}\d{4,})"
+    R"(|^[\s\-*•>]*(?!(?:The|This|That|These|Those|A|An|In|On|Our|My|Your|His|Her|Their|What|How|Why|When|Which|Is|Are|Can|Does|Do|Please|If|For|Dear)\b)\p{Lu}[\p{Ll}'’\-]+(?:\s+\p{Lu}[\p{L}'’\-]+){1,2}\s*(?:\([^)]{0,60}\))?,?\s+(?:has|had|was|is|were|est|a|ha|hat|ist|wurde|leidet|fue|padece|sufre|tiene|è|era|recibe|receives|takes|nimmt|prend|suffers|presented|underwent|started|began|got)\b)"
+    R"(|\b[Bb]ei\s+(?:(?:Frau|Herrn?|Patient(?:in)?)\s+)?\p{Lu}\p{Ll}+(?:\s+\p{Lu}[\p{L}\-]+)+)"
+    R"(|\ba\s+\p{Lu}\p{Ll}+\s+\p{Lu}\p{Ll}+\s+(?:se\s+)?le\s+diagnostic)"
+    R"(|\p{Lu}\p{Ll}+\s+\p{Lu}[\p{L}'’\-]+\s*[,(]\s*(?:geb\.|born|b\.|DOB|d\.o\.b\.|né|née|nacid[oa]|nat[oa]))"
+    R"(|\p{Han}{2,4}(?:さん|様|氏)))";
+
+struct Compiled {
+  pcre2_code* code = nullptr;
+  Compiled() {
+    int err = 0;
+    PCRE2_SIZE off = 0;
+    code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(kIdentity), PCRE2_ZERO_TERMINATED,
+                         PCRE2_UTF | PCRE2_UCP | PCRE2_MULTILINE, &err, &off, nullptr);
+    if (code) pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+  }
+  ~Compiled() { pcre2_code_free(code); }
+};
+
+const Compiled& compiled() {
+  static const Compiled c;
+  return c;
+}
+
+bool abbreviation_before(std::string_view t, size_t dot) {
+  size_t s = dot;
+  while (s > 0 && is_alpha(t[s - 1])) --s;
+  std::string_view w = t.substr(s, dot - s);
+  if (w.size() == 1 && is_upper(w[0])) return true;  // initials
+  static constexpr std::string_view kAbbr[] = {"Mr", "Mrs", "Ms", "Dr", "Prof", "St", "geb", "Nr", "No", "vs",
+                                               "ca", "approx", "Sr", "Sra", "Mme", "Jr", "Inc", "Ltd", "Co",
+                                               "Fig", "resp", "bzw", "Hr", "Fr", "Dipl", "med", "e", "i", "g",
+                                               "z", "B", "Pt", "Sig", "tgl", "tägl", "min"};
+  for (auto a : kAbbr)
+    if (w == a) return true;
+  return false;
+}
+
+bool boundary_at(std::string_view t, size_t i, size_t& len) {
+  char c = t[i];
+  if (c == '\n') {
+    len = 1;
+    return true;
+  }
+  for (std::string_view p : {"。", "！", "？", "；"}) {
+    if (t.substr(i, p.size()) == p) {
+      len = p.size();
+      return true;
+    }
+  }
+  if (c == '.' || c == '!' || c == '?') {
+    bool followed = i + 1 >= t.size() || t[i + 1] == ' ' || t[i + 1] == '\n' || t[i + 1] == '"';
+    if (!followed) return false;
+    if (c == '.' && abbreviation_before(t, i)) return false;
+    if (c == '.' && i + 2 < t.size() && t[i + 1] == ' ' && is_digit(t[i + 2])) return false;
+    len = 1;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::pair<size_t, size_t> sentence_around(std::string_view t, size_t pos) {
+  constexpr size_t kMaxReach = 1500;  // bounds the work on huge single-line inputs
+  size_t s = pos;
+  size_t len = 0;
+  while (s > 0 && pos - s < kMaxReach) {
+    // Look for a boundary that ends right before s.
+    size_t probe = s - 1;
+    while (probe > 0 && (static_cast<unsigned char>(t[probe]) & 0xC0) == 0x80) --probe;
+    if (boundary_at(t, probe, len) && probe + len <= s) break;
+    s = probe;
+  }
+  size_t e = pos;
+  while (e < t.size() && e - pos < kMaxReach) {
+    if (boundary_at(t, e, len)) {
+      if (t[e] != '\n') e += len;
+      break;
+    }
+    ++e;
+  }
+  while (s < e && (is_space(t[s]) || t[s] == '-' || t[s] == '*')) ++s;
+  while (e > s && is_space(t[e - 1])) --e;
+  return {s, e};
+}
+
+void check_medical_sentence(std::string_view t, size_t start, size_t end, Findings& out) {
+  const Compiled& c = compiled();
+  if (!c.code || end <= start || end - start > 2000) return;
+  pcre2_match_data* md = pcre2_match_data_create_from_pattern(c.code, nullptr);
+  int rc = pcre2_match(c.code, reinterpret_cast<PCRE2_SPTR>(t.data() + start), end - start, 0,
+                       PCRE2_NO_UTF_CHECK, md, nullptr);
+  pcre2_match_data_free(md);
+  if (rc > 0) out.push_back({Kind::kMedical, start, end});
+}
+
+}  // namespace sy::router::detect

@@ -1,0 +1,297 @@
+// API keys, private keys and passwords. Triggers come from the Hyperscan
+// literal pass; these functions decide whether a real-looking value follows.
+#include <algorithm>
+#include <string>
+
+#include "detect/scanners.hpp"
+
+namespace sy::router::detect {
+namespace {
+
+bool token_char(char c) { return is_alnum(c) || c == '_' || c == '-'; }
+bool secret_char(char c) {
+  return is_alnum(c) || c == '_' || c == '-' || c == '.' || c == '/' || c == '+' || c == '=' || c == '~';
+}
+
+struct Counts {
+  int upper = 0, lower = 0, digit = 0;
+};
+Counts counts(std::string_view s) {
+  Counts c;
+  for (char ch : s) {
+    c.upper += is_upper(ch);
+    c.lower += is_lower(ch);
+    c.digit += is_digit(ch);
+  }
+  return c;
+}
+
+bool is_uuid(std::string_view v) {
+  if (v.size() != 36) return false;
+  for (size_t i = 0; i < 36; ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? v[i] != '-' : !is_hex(v[i])) return false;
+  }
+  return true;
+}
+
+bool random_looking(std::string_view v, size_t min_len) {
+  if (v.size() < min_len || looks_placeholder(v)) return false;
+  Counts c = counts(v);
+  if (c.digit == 0 && (c.upper == 0 || c.lower == 0)) return false;
+  return entropy(v) >= 3.0;
+}
+
+}  // namespace
+
+void check_api_key_prefix(std::string_view t, size_t at, size_t end, Findings& out) {
+  if (at > 0 && (is_alnum(t[at - 1]) || t[at - 1] == '_' || t[at - 1] == '-')) return;
+  std::string_view prefix = t.substr(at, end - at);
+  size_t e = end;
+  const bool aws = prefix == "AKIA" || prefix == "ASIA" || prefix == "AGPA" || prefix == "AIDA" ||
+                   prefix == "AROA" || prefix == "ANPA" || prefix == "AIPA";
+  const bool jwt = prefix == "eyJ";
+  const bool dotted = prefix == "SG." || prefix == "ya29.";
+  while (e < t.size() && (token_char(t[e]) || ((jwt || dotted) && t[e] == '.' && e + 1 < t.size() && token_char(t[e + 1]))))
+    ++e;
+  std::string_view body = t.substr(end, e - end);
+  std::string_view whole = t.substr(at, e - at);
+  if (aws) {
+    if (body.size() != 16 || !std::all_of(body.begin(), body.end(), [](char c) { return is_upper(c) || is_digit(c); }))
+      return;
+    if (icontains(whole, "EXAMPLE") || looks_placeholder(body)) return;
+    out.push_back({Kind::kApiKey, at, e});
+    return;
+  }
+  if (jwt) {
+    if (std::count(whole.begin(), whole.end(), '.') != 2 || whole.size() < 40) return;
+    out.push_back({Kind::kApiKey, at, e});
+    return;
+  }
+  // Provider tokens: enough random-looking characters after the prefix.
+  size_t min_len = 16;
+  if (prefix == "AIza") min_len = 30;
+  if (prefix == "ghp_" || prefix == "gho_" || prefix == "ghu_" || prefix == "ghs_" || prefix == "ghr_") min_len = 30;
+  if (prefix == "sk-" || prefix == "sk-proj-") min_len = 20;
+  if (prefix == "LTAI") min_len = 12;
+  if (!random_looking(body, min_len)) return;
+  out.push_back({Kind::kApiKey, at, e});
+}
+
+void check_key_name(std::string_view t, size_t at, size_t end, Findings& out) {
+  // Identifier around the trigger: OPENAI_API_KEY, x-api-key, "access_token", Bearer.
+  size_t s = at;
+  while (s > 0 && (is_word(t[s - 1]) || t[s - 1] == '-' || t[s - 1] == '.')) --s;
+  size_t e = end;
+  while (e < t.size() && (is_word(t[e]) || t[e] == '-')) ++e;
+  std::string id = to_lower(t.substr(s, e - s));
+  const bool bearer = id == "bearer";
+  if (!bearer) {
+    static constexpr std::string_view kNames[] = {
+        "api_key", "apikey", "api-key", "access_key", "accesskey", "access_token", "accesstoken", "auth_token",
+        "authtoken", "secret", "token", "client_secret", "clientsecret", "private_token", "refresh_token",
+        "session_token", "app_secret", "app_key", "appkey", "account_key", "accountkey", "sas_token",
+        "secret_key", "secretkey", "api_token", "apitoken", "access-token", "auth-token", "x-api-key",
+        "subscription-key", "subscription_key", "webhook_secret", "signing_secret", "consumer_secret",
+        "secret_access_key", "aws_secret_access_key", "bot_token", "gh_token", "github_token", "hf_token",
+        "npm_token", "slack_token", "signing_key", "master_key", "license_key", "encryption_key", "credentials",
+    };
+    bool ok = false;
+    for (auto k : kNames) {
+      if (id.size() >= k.size() && id.compare(id.size() - k.size(), k.size(), k) == 0 &&
+          (id.size() == k.size() || !is_alnum(id[id.size() - k.size() - 1]) || k.size() >= 6)) {
+        ok = true;
+        break;
+      }
+    }
+    if (!ok || id.find("public") != std::string::npos || id.find("publishable") != std::string::npos) return;
+  }
+  size_t p = e;
+  auto skip = [&](auto pred) {
+    while (p < t.size() && pred(t[p])) ++p;
+  };
+  if (bearer) {
+    if (p >= t.size() || t[p] != ' ') return;
+    skip([](char c) { return c == ' '; });
+  } else {
+    skip([](char c) { return c == '"' || c == '\'' || c == ']' || c == ' ' || c == '\t'; });
+    if (p >= t.size()) return;
+    if (t[p] == ':' || t[p] == '=') {
+      ++p;
+      if (p < t.size() && (t[p] == '=' || t[p] == '>')) ++p;
+    } else {
+      return;
+    }
+    skip([](char c) { return c == ' ' || c == '\t'; });
+    if (p < t.size() && (t[p] == '"' || t[p] == '\'' || t[p] == '`')) ++p;
+    // "Authorization: Bearer x" is handled by the Bearer trigger.
+    if (t.substr(p, 7) == "Bearer " || t.substr(p, 7) == "bearer ") return;
+  }
+  size_t vs = p;
+  while (p < t.size() && secret_char(t[p])) ++p;
+  while (p > vs && (t[p - 1] == '.' || t[p - 1] == '-')) --p;
+  std::string_view v = t.substr(vs, p - vs);
+  if (v.size() < 16 || v.size() > 512 || is_uuid(v) || !random_looking(v, 16)) return;
+  if (p < t.size() && (t[p] == '{' || t[p] == '(' || t[p] == '$' || t[p] == '[')) return;  // code, not a value
+  out.push_back({Kind::kApiKey, vs, p});
+}
+
+void check_webhook(std::string_view t, size_t at, size_t end, Findings& out) {
+  size_t e = end;
+  while (e < t.size() && !is_space(t[e]) && t[e] != '"' && t[e] != '\'' && t[e] != '`' && t[e] != ')' &&
+         t[e] != '<' && t[e] != '>' && static_cast<unsigned char>(t[e]) < 0x80)
+    ++e;
+  std::string_view tail = t.substr(end, e - end);
+  std::string alnum;
+  for (char c : tail)
+    if (is_alnum(c)) alnum.push_back(c);
+  if (alnum.size() < 20 || looks_placeholder(tail)) return;
+  out.push_back({Kind::kApiKey, at, e});
+}
+
+void check_private_key(std::string_view t, size_t at, Findings& out) {
+  // at: start of "-----BEGIN"
+  size_t hdr_end = t.find("-----", at + 10);
+  if (hdr_end == std::string_view::npos || hdr_end - at > 80) return;
+  std::string_view label = t.substr(at + 11, hdr_end - at - 11);
+  if (label.find("PRIVATE KEY") == std::string_view::npos) return;
+  size_t body = hdr_end + 5;
+  size_t end_marker = t.find("-----END", body);
+  size_t limit = end_marker == std::string_view::npos ? std::min(t.size(), body + 16384) : end_marker;
+  int b64 = 0;
+  size_t last_b64 = body;
+  for (size_t i = body; i < limit; ++i) {
+    char c = t[i];
+    if (c == '\\' && i + 1 < limit && (t[i + 1] == 'n' || t[i + 1] == 'r')) {
+      ++i;
+      continue;
+    }
+    if (is_alnum(c) || c == '+' || c == '/' || c == '=') {
+      ++b64;
+      last_b64 = i + 1;
+    } else if (c == '<' || c == '.' && end_marker == std::string_view::npos) {
+      break;
+    }
+  }
+  if (b64 < 64) return;
+  size_t e = last_b64;
+  if (end_marker != std::string_view::npos) {
+    size_t close = t.find("-----", end_marker + 8);
+    e = close == std::string_view::npos ? end_marker + 8 : close + 5;
+  }
+  out.push_back({Kind::kPrivateKey, at, e});
+}
+
+namespace {
+
+bool password_value_ok(std::string_view v, bool natural_language) {
+  if (v.size() < 4 || v.size() > 128) return false;
+  std::string l = to_lower(v);
+  static constexpr std::string_view kPlaceholders[] = {
+      "password", "passwort", "pass", "secret", "changeme", "null", "none", "nil", "true", "false", "yes", "no",
+      "required", "optional", "string", "hidden", "empty", "test", "admin", "mypassword", "yourpassword", "pwd",
+      "undefined", "default", "prompt", "env", "required.", "n/a", "tbd", "xxxx",
+  };
+  for (auto p : kPlaceholders)
+    if (l == p) return false;
+  if (looks_placeholder(v) || v[0] == '$' || v[0] == '/' || v[0] == '~' || v[0] == '%' || v[0] == '{' || v[0] == '[' || v[0] == '(' ||
+      v.find("{{") != std::string_view::npos)
+    return false;
+  Counts c = counts(v);
+  const int symbols = static_cast<int>(v.size()) - c.upper - c.lower - c.digit;
+  if (natural_language || v.size() < 6) return (c.digit > 0 || symbols > 0) && (c.upper + c.lower > 0);
+  // A plain lower-case word after "password:" is usually prose ("password: required").
+  if (c.digit == 0 && symbols == 0 && c.upper == 0) return false;
+  return true;
+}
+
+}  // namespace
+
+void check_password_word(std::string_view t, size_t at, size_t end, bool ascii_identifier, Findings& out) {
+  size_t e = end;
+  if (ascii_identifier) {
+    size_t s = at;
+    while (s > 0 && (is_word(t[s - 1]) || t[s - 1] == '-' || t[s - 1] == '.')) --s;
+    while (e < t.size() && (is_word(t[e]) || t[e] == '-')) ++e;
+    std::string id = to_lower(t.substr(s, e - s));
+    static constexpr std::string_view kBad[] = {"hash", "policy", "length", "reset", "url", "field", "file",
+                                                "prompt", "strength", "expir", "rule", "auth", "min", "max",
+                                                "label", "placeholder", "regex", "pattern", "hint", "encoder",
+                                                "manager", "type", "input", "less", "word_list", "changed"};
+    for (auto b : kBad)
+      if (id.find(b) != std::string::npos) return;
+    auto ends = [&](std::string_view suf) {
+      return id.size() >= suf.size() && id.compare(id.size() - suf.size(), suf.size(), suf) == 0;
+    };
+    if (!(id.find("password") != std::string::npos || id.find("passwd") != std::string::npos || ends("pass") ||
+          ends("pwd") || ends("passphrase") || ends("passwort") || ends("kennwort")) ||
+        id == "oldpwd")
+      return;
+    if (id.find("passport") != std::string::npos || id.find("compass") != std::string::npos || id == "bypass" ||
+        id.find("passage") != std::string::npos || id.find("passeng") != std::string::npos)
+      return;
+  }
+  size_t p = e;
+  auto skip_ws = [&] {
+    while (p < t.size() && (t[p] == ' ' || t[p] == '\t')) ++p;
+  };
+  while (p < t.size() && (t[p] == '"' || t[p] == '\'' || t[p] == ']')) ++p;
+  skip_ws();
+  bool natural = false;
+  if (p < t.size() && (t[p] == ':' || t[p] == '=')) {
+    ++p;
+    if (p < t.size() && (t[p] == '=' || t[p] == '>')) ++p;
+  } else {
+    static constexpr std::string_view kVerbs[] = {"is ", "was ", "ist ", "est ", "es ", "是", "为", "為", "は", "lautet "};
+    bool found = false;
+    for (auto v : kVerbs) {
+      if (t.substr(p, v.size()) == v) {
+        p += v.size();
+        found = natural = true;
+        break;
+      }
+    }
+    if (!found) return;
+    if (p < t.size() && t[p] == ':') ++p;
+  }
+  skip_ws();
+  char quote = 0;
+  if (p < t.size() && (t[p] == '"' || t[p] == '\'' || t[p] == '`')) quote = t[p++];
+  size_t vs = p;
+  if (quote) {
+    while (p < t.size() && t[p] != quote && t[p] != '\n' && p - vs <= 128) ++p;
+    if (p >= t.size() || t[p] != quote) return;
+  } else {
+    while (p < t.size() && !is_space(t[p]) && static_cast<unsigned char>(t[p]) < 0x80 && t[p] != '"' &&
+           t[p] != '\'' && t[p] != '`')
+      ++p;
+    while (p > vs && (t[p - 1] == '.' || t[p - 1] == ',' || t[p - 1] == ';' || t[p - 1] == ')')) --p;
+  }
+  std::string_view v = t.substr(vs, p - vs);
+  if (!password_value_ok(v, natural)) return;
+  out.push_back({Kind::kPassword, vs, p});
+}
+
+void check_uri_credentials(std::string_view t, size_t at, Findings& out) {
+  // at points to "://"; authority runs to the first '/', whitespace or quote.
+  size_t s = at + 3;
+  size_t e = s;
+  while (e < t.size() && !is_space(t[e]) && t[e] != '/' && t[e] != '"' && t[e] != '\'' && t[e] != '`' &&
+         t[e] != '?' && t[e] != '#' && t[e] != '>' && static_cast<unsigned char>(t[e]) < 0x80)
+    ++e;
+  std::string_view auth = t.substr(s, e - s);
+  size_t amp = auth.rfind('@');
+  if (amp == std::string_view::npos) return;
+  std::string_view userinfo = auth.substr(0, amp);
+  size_t colon = userinfo.find(':');
+  if (colon == std::string_view::npos) return;
+  std::string_view pw = userinfo.substr(colon + 1);
+  if (pw.size() < 3 || looks_placeholder(pw)) return;
+  std::string l = to_lower(pw);
+  if (l == "password" || l == "pass" || l == "pwd" || l == "secret" || pw[0] == '$' || pw[0] == '<' || pw[0] == '{')
+    return;
+  size_t vs = s + colon + 1;
+  out.push_back({Kind::kPassword, vs, vs + pw.size()});
+}
+
+}  // namespace sy::router::detect
