@@ -60,6 +60,19 @@ bool icontains(std::string_view hay, std::string_view needle) {
   return false;
 }
 
+bool icontains_word(std::string_view hay, std::string_view needle) {
+  if (needle.empty()) return true;
+  if (hay.size() < needle.size()) return false;
+  const bool check_left = is_alpha(needle[0]);
+  for (size_t i = 0; i + needle.size() <= hay.size(); ++i) {
+    if (check_left && i > 0 && is_alpha(hay[i - 1])) continue;
+    size_t k = 0;
+    while (k < needle.size() && lower(hay[i + k]) == lower(needle[k])) ++k;
+    if (k == needle.size()) return true;
+  }
+  return false;
+}
+
 size_t line_start(std::string_view t, size_t pos) {
   while (pos > 0 && t[pos - 1] != '\n') --pos;
   return pos;

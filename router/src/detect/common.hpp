@@ -41,6 +41,9 @@ inline char lower(char c) { return is_upper(c) ? static_cast<char>(c - 'A' + 'a'
 std::string to_lower(std::string_view s);
 // Case-insensitive ASCII containment.
 bool icontains(std::string_view hay, std::string_view needle);
+// Like icontains, but an ASCII-letter needle must not continue a word on its
+// left ("tel" is not found in "hotel", "ver" not in "server").
+bool icontains_word(std::string_view hay, std::string_view needle);
 // Start of the line holding `pos` / end of it (index of '\n' or size).
 size_t line_start(std::string_view t, size_t pos);
 size_t line_end(std::string_view t, size_t pos);

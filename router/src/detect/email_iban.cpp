@@ -58,8 +58,9 @@ void scan_emails(std::string_view t, Findings& out) {
     if (!tld_alpha) continue;
     // URI credentials ("scheme://user:pw@host") and SSH remotes ("git@host:org/repo").
     if (s > 0 && (t[s - 1] == ':' || t[s - 1] == '/')) {
-      bool mailto = s >= 7 && icontains(t.substr(s - 7, 7), "mailto:");
-      if (!mailto) continue;
+      size_t b = s - 1;
+      while (b > 0 && !is_space(t[b - 1]) && t[b - 1] != '"' && t[b - 1] != '\'' && static_cast<unsigned char>(t[b - 1]) < 0x80) --b;
+      if (t.substr(b, s - b).find("://") != std::string_view::npos || t[s - 1] == '/') continue;
     }
     std::string_view local = t.substr(s, at - s);
     if (e < t.size() && t[e] == ':' && (local == "git" || local == "hg")) continue;

@@ -21,7 +21,7 @@ struct Token {
 bool cue_before(std::string_view t, size_t pos, std::initializer_list<std::string_view> cues, size_t n = 40) {
   std::string_view w = window_before(t, pos, n);
   for (auto c : cues)
-    if (icontains(w, c)) return true;
+    if (icontains_word(w, c)) return true;
   return false;
 }
 
@@ -41,10 +41,9 @@ Token read_token(std::string_view t, size_t i) {
   if (t[i] == '+') {
     tok.plus = true;
     ++i;
-  } else if (t[i] == '(') {
-    tok.paren = true;
-    ++i;
   }
+  const bool open_paren = t[i] == '(';
+  if (open_paren) ++i;
   int group = 0;
   size_t last_digit_end = i;
   while (i < n) {
@@ -78,6 +77,15 @@ Token read_token(std::string_view t, size_t i) {
   }
   if (group > 0) tok.groups.push_back(group);
   tok.end = last_digit_end;
+  if (open_paren) {
+    // "(415) 316-3739" keeps its bracket; "(115.65.55.117)" does not.
+    size_t after_first = tok.start + 1 + (tok.groups.empty() ? 0 : tok.groups[0]);
+    if (after_first < t.size() && t[after_first] == ')' && tok.groups.size() > 1) {
+      tok.paren = true;
+    } else {
+      tok.start += 1;
+    }
+  }
   // "(415) 316-3739": a trailing ')' of a leading '(' group is kept inside.
   return tok;
 }

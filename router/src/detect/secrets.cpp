@@ -155,29 +155,58 @@ void check_private_key(std::string_view t, size_t at, Findings& out) {
   if (hdr_end == std::string_view::npos || hdr_end - at > 80) return;
   std::string_view label = t.substr(at + 11, hdr_end - at - 11);
   if (label.find("PRIVATE KEY") == std::string_view::npos) return;
-  size_t body = hdr_end + 5;
-  size_t end_marker = t.find("-----END", body);
-  size_t limit = end_marker == std::string_view::npos ? std::min(t.size(), body + 16384) : end_marker;
-  int b64 = 0;
+  const size_t body = hdr_end + 5;
+  // Key material: base64 lines, possibly JSON-escaped ("\n") or indented;
+  // RFC 1421 header lines ("Proc-Type: ...") are skipped. Prose stops it.
+  int b64 = 0, run = 0, longest = 0;
   size_t last_b64 = body;
-  for (size_t i = body; i < limit; ++i) {
+  size_t i = body;
+  bool line_start = true;
+  while (i < t.size()) {
     char c = t[i];
-    if (c == '\\' && i + 1 < limit && (t[i + 1] == 'n' || t[i + 1] == 'r')) {
-      ++i;
+    if (t.substr(i, 8) == "-----END") break;
+    if (c == '\\' && i + 1 < t.size() && (t[i + 1] == 'n' || t[i + 1] == 'r')) {
+      i += 2;
+      run = 0;
+      line_start = true;
       continue;
+    }
+    if (c == '\n' || c == '\r') {
+      ++i;
+      run = 0;
+      line_start = true;
+      continue;
+    }
+    if (line_start) {
+      size_t le = i;
+      while (le < t.size() && t[le] != '\n' && !(t[le] == '\\' && le + 1 < t.size() && t[le + 1] == 'n')) ++le;
+      std::string_view ln = t.substr(i, le - i);
+      if (ln.find(':') != std::string_view::npos && (ln.find("Proc-Type") != std::string_view::npos ||
+                                                       ln.find("DEK-Info") != std::string_view::npos ||
+                                                       ln.find("Comment") != std::string_view::npos ||
+                                                       ln.find("Version") != std::string_view::npos)) {
+        i = le;
+        continue;
+      }
+      line_start = false;
     }
     if (is_alnum(c) || c == '+' || c == '/' || c == '=') {
       ++b64;
+      ++run;
+      longest = std::max(longest, run);
       last_b64 = i + 1;
-    } else if (c == '<' || c == '.' && end_marker == std::string_view::npos) {
+    } else if (c == ' ' || c == '\t' || c == '"') {
+      // indentation, YAML/JSON quoting
+    } else {
       break;
     }
+    ++i;
   }
-  if (b64 < 64) return;
+  if (b64 < 64 || longest < 40) return;
   size_t e = last_b64;
-  if (end_marker != std::string_view::npos) {
-    size_t close = t.find("-----", end_marker + 8);
-    e = close == std::string_view::npos ? end_marker + 8 : close + 5;
+  if (t.substr(i, 8) == "-----END") {
+    size_t close = t.find("-----", i + 8);
+    e = (close == std::string_view::npos || close - i > 80) ? i + 8 : close + 5;
   }
   out.push_back({Kind::kPrivateKey, at, e});
 }
