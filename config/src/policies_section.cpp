@@ -26,7 +26,8 @@ policies::BreakerOptions parse_breaker(const Section& s, const policies::Breaker
   o.slow_call_rate = s.get_double("slow_call_rate", o.slow_call_rate, 0.01, 1.0);
   o.slow_call = get_ms(s, "slow_call_ms", o.slow_call, 1);
   o.window_calls = static_cast<int>(s.get_int("window_calls", o.window_calls, 1, 10000));
-  o.min_calls = static_cast<int>(s.get_int("min_calls", o.min_calls, 1, 10000));
+  // Unset, min_calls follows a smaller window instead of failing on it.
+  o.min_calls = static_cast<int>(s.get_int("min_calls", std::min(o.min_calls, o.window_calls), 1, 10000));
   o.open = get_ms(s, "open_ms", o.open, 1);
   o.max_open = get_ms(s, "max_open_ms", std::max(o.max_open, o.open), 1);
   o.half_open_probes = static_cast<int>(s.get_int("half_open_probes", o.half_open_probes, 1, 1000));

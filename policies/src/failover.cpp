@@ -66,4 +66,10 @@ AttemptPlan plan_attempts(const std::vector<std::string>& ordered_targets, const
   return plan;
 }
 
+AttemptPlan plan_attempts(const router::RouteDecision& decision, const router::Classification& classification,
+                          const AvailabilityFn& availability) {
+  return plan_attempts(decision.targets, decision.egress, classification.sensitive || classification.fail_closed,
+                       availability);
+}
+
 }  // namespace sy::policies

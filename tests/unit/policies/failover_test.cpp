@@ -150,3 +150,22 @@ TEST(Failover, BreakerAvailabilityFollowsTheBreaker) {
 
 }  // namespace
 }  // namespace sy::policies
+
+namespace sy::policies {
+namespace {
+
+TEST(Failover, FromRouteDecisionFailClosedCountsAsSensitive) {
+  router::RouteDecision d;
+  d.targets = {"local", "cloud"};
+  d.egress = {"local"};
+  router::Classification c;
+  c.fail_closed = true;
+  const AttemptPlan p = plan_attempts(d, c, [](std::string_view t) {
+    return t == "local" ? Availability::kQueueFull : Availability::kAvailable;
+  });
+  EXPECT_TRUE(p.empty());
+  EXPECT_EQ(p.unavailable_reason, "sensitive request and local engine unavailable (queue full)");
+}
+
+}  // namespace
+}  // namespace sy::policies

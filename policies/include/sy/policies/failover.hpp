@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "sy/policies/circuit_breaker.hpp"
+#include "sy/router/classification.hpp"
+#include "sy/router/router.hpp"
 
 namespace sy::policies {
 
@@ -38,6 +40,11 @@ using AvailabilityFn = std::function<Availability(std::string_view target)>;
 
 AttemptPlan plan_attempts(const std::vector<std::string>& ordered_targets, const std::vector<std::string>& egress,
                           bool sensitive, const AvailabilityFn& availability);
+
+// The router's decision: its targets within its egress set; a classification
+// that failed closed counts as sensitive.
+AttemptPlan plan_attempts(const router::RouteDecision& decision, const router::Classification& classification,
+                          const AvailabilityFn& availability);
 
 // Availability from the breakers alone (queue capacity is the caller's to add).
 Availability breaker_availability(const CircuitBreaker& breaker);
