@@ -117,11 +117,25 @@ hs_database_t* compile_multi(const std::vector<std::string>& pats, const std::ve
   return db;
 }
 
+// UTF-8 mode when the pattern compiles with it; Hyperscan rejects some
+// constructs (e.g. \b) in Unicode-property mode, so fall back to bytes.
+unsigned custom_regex_flags(const std::string& regex) {
+  const unsigned utf = HS_FLAG_SOM_LEFTMOST | HS_FLAG_UTF8 | HS_FLAG_UCP;
+  hs_database_t* db = nullptr;
+  hs_compile_error_t* err = nullptr;
+  if (hs_compile(regex.c_str(), utf, HS_MODE_BLOCK, nullptr, &db, &err) == HS_SUCCESS) {
+    hs_free_database(db);
+    return utf;
+  }
+  hs_free_compile_error(err);
+  return HS_FLAG_SOM_LEFTMOST | HS_FLAG_UTF8;
+}
+
 }  // namespace
 
 std::optional<std::string> compile_check(const std::string& regex) {
   std::string error;
-  hs_database_t* db = compile_multi({regex}, {HS_FLAG_SOM_LEFTMOST | HS_FLAG_UTF8 | HS_FLAG_UCP}, &error);
+  hs_database_t* db = compile_multi({regex}, {custom_regex_flags(regex)}, &error);
   if (!db) return error;
   hs_free_database(db);
   return std::nullopt;
@@ -174,7 +188,7 @@ Detectors::Detectors(const SensitivityOptions& options) : custom_(options.custom
     }
     for (const auto& re : custom_[r].regexes) {
       custom_patterns.push_back(re);
-      custom_flags.push_back(HS_FLAG_SOM_LEFTMOST | HS_FLAG_UTF8 | HS_FLAG_UCP);
+      custom_flags.push_back(custom_regex_flags(re));
       custom_regex_rule_.push_back(static_cast<int>(r));
     }
   }

@@ -62,6 +62,11 @@ void scan_emails(std::string_view t, Findings& out) {
       while (b > 0 && !is_space(t[b - 1]) && t[b - 1] != '"' && t[b - 1] != '\'' && static_cast<unsigned char>(t[b - 1]) < 0x80) --b;
       if (t.substr(b, s - b).find("://") != std::string_view::npos || t[s - 1] == '/') continue;
     }
+    {
+      size_t b = s;
+      while (b > 0 && !is_space(t[b - 1]) && t[b - 1] != '"' && t[b - 1] != '\'' && t[b - 1] != '(' && t[b - 1] != '<') --b;
+      if (t.substr(b, at - b).find("://") != std::string_view::npos) continue;
+    }
     std::string_view local = t.substr(s, at - s);
     if (e < t.size() && t[e] == ':' && (local == "git" || local == "hg")) continue;
     std::string_view domain = t.substr(at + 1, e - at - 1);

@@ -135,7 +135,7 @@ void check_ipv4(std::string_view t, const Token& tok, Findings& out) {
 
 bool card_grouping_ok(const Token& tok) {
   if (tok.groups.size() == 1) return true;
-  if (tok.plus || tok.paren || tok.dot || (tok.space && tok.dash)) return false;
+  if (tok.plus || tok.paren) return false;  // mixed separators are an evasion, not a reason to skip
   const auto& g = tok.groups;
   bool fours = true;
   for (size_t k = 0; k + 1 < g.size(); ++k) fours &= g[k] == 4;
@@ -161,6 +161,13 @@ void classify_token(std::string_view t, Token tok, const Enabled& en, Findings& 
     if (on(en, Kind::kIpAddress)) check_ipv4(t, tok, out);
     return;
   }
+  const bool bounded = tok.end >= t.size() || !(is_word(t[tok.end]) || t[tok.end] == '@');
+  if (bounded && nd >= 13 && nd <= 19 && !tok.plus && card_grouping_ok(tok)) {
+    if (luhn_ok(tok.digits) && card_brand_ok(tok.digits)) {
+      if (on(en, Kind::kCreditCard) && !is_test_card(tok.digits)) out.push_back({Kind::kCreditCard, tok.start, tok.end});
+      return;
+    }
+  }
   if (tok.dot && !(only_dots && tok.groups.size() == 3 && tok.groups[0] == 3 && tok.groups[1] == 3)) return;
   if (date_like(tok)) return;
 
@@ -176,12 +183,6 @@ void classify_token(std::string_view t, Token tok, const Enabled& en, Findings& 
   if (nd == 18 && !tok.plus && on(en, Kind::kCnResidentId) && cn_resident_id_ok(tok.digits)) {
     out.push_back({Kind::kCnResidentId, tok.start, tok.end});
     return;
-  }
-  if (nd >= 13 && nd <= 19 && !tok.plus && card_grouping_ok(tok)) {
-    if (luhn_ok(tok.digits) && card_brand_ok(tok.digits)) {
-      if (on(en, Kind::kCreditCard) && !is_test_card(tok.digits)) out.push_back({Kind::kCreditCard, tok.start, tok.end});
-      return;
-    }
   }
   if (nd == 9 && !tok.plus && !tok.paren) {
     const auto& g = tok.groups;

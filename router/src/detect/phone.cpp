@@ -69,6 +69,11 @@ bool phone_ok(std::string_view cand, bool international, bool has_cue) {
   const std::string digits = digits_of(cand);
   if (digits.size() < 7 || digits.size() > 15) return false;
   const bool grouped = !boundaries(cand).empty();
+  {
+    // NANP 555-0100..0199 is reserved for fiction, whatever region parses it.
+    std::string nanp = digits.size() == 11 && digits[0] == '1' ? digits.substr(1) : digits;
+    if (nanp.size() == 10 && nanp.compare(3, 3, "555") == 0 && nanp[6] == '0' && nanp[7] == '1') return false;
+  }
   PhoneNumber num;
   if (international) {
     if (util->Parse(s, "ZZ", &num) != PhoneNumberUtil::NO_PARSING_ERROR) return false;
@@ -85,7 +90,7 @@ bool phone_ok(std::string_view cand, bool international, bool has_cue) {
   for (const char* region : kRegions) {
     if (util->Parse(s, region, &num) != PhoneNumberUtil::NO_PARSING_ERROR) continue;
     if (!util->IsValidNumberForRegion(num, region) || fictional_nanp(num)) continue;
-    if (!grouped) return true;
+    if (!grouped || has_cue) return true;
     std::string f;
     util->Format(num, PhoneNumberUtil::NATIONAL, &f);
     if (grouping_agrees(cand, f)) return true;
