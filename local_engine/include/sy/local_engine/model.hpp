@@ -1,0 +1,144 @@
+#pragma once
+// gpt-oss model: hyper-parameters from GGUF metadata, zero-copy weight views
+// and the forward pass (spec §4) for one sequence at a time.
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sy/kernels/common/rope.hpp"
+#include "sy/kernels/cpu/matmul.hpp"
+#include "sy/kernels/cpu/thread_pool.hpp"
+#include "sy/local_engine/gguf.hpp"
+
+namespace sy::local_engine::model {
+
+struct HyperParams {
+  std::string arch;
+  int n_vocab = 0;
+  int n_ctx_train = 0;
+  int n_embd = 0;
+  int n_layer = 0;
+  int n_head = 0;
+  int n_head_kv = 0;
+  int head_dim = 0;  // key_length
+  int value_dim = 0;
+  int n_expert = 0;
+  int n_expert_used = 0;
+  int n_ff_exp = 0;
+  int n_swa = 0;
+  std::vector<bool> swa_layers;  // per layer
+  float rms_eps = 1e-5f;
+  float rope_base = 10000.0f;
+  float rope_base_swa = 10000.0f;
+  int n_rot = 0;
+  bool yarn = false;
+  float rope_freq_scale = 1.0f;
+  float yarn_attn_factor = 1.0f;
+  float yarn_beta_fast = 32.0f;
+  float yarn_beta_slow = 1.0f;
+  int n_ctx_orig = 0;
+
+  bool is_swa(int layer) const { return swa_layers[static_cast<size_t>(layer)]; }
+  static std::expected<HyperParams, std::string> from_gguf(const gguf::File& file);
+};
+
+enum class NumericPath { kReference, kFast };
+enum class KvType { kF32, kF16 };
+
+std::expected<NumericPath, std::string> parse_numeric_path(std::string_view s);
+std::expected<KvType, std::string> parse_kv_type(std::string_view s);
+
+struct LayerWeights {
+  kernels::cpu::MatrixView attn_q, attn_k, attn_v, attn_out, router;
+  kernels::cpu::MatrixView gate_exps, up_exps, down_exps;  // rows = n_expert * out_dim
+  std::vector<float> attn_norm, post_norm, sinks;
+  std::vector<float> q_bias, k_bias, v_bias, out_bias, router_bias;
+  std::vector<float> gate_bias, up_bias, down_bias;  // [n_expert][out_dim]
+};
+
+class Model {
+ public:
+  static std::expected<std::unique_ptr<Model>, std::string> load(std::shared_ptr<const gguf::File> file);
+  static std::expected<std::unique_ptr<Model>, std::string> load(const std::string& path);
+
+  const HyperParams& hparams() const { return hp_; }
+  const gguf::File& file() const { return *file_; }
+  const kernels::cpu::MatrixView& token_embd() const { return token_embd_; }
+  const kernels::cpu::MatrixView& output() const { return output_; }
+  const std::vector<float>& output_norm() const { return output_norm_; }
+  const LayerWeights& layer(int i) const { return layers_[static_cast<size_t>(i)]; }
+  // Expert e's slice of a stacked expert matrix.
+  static kernels::cpu::MatrixView expert(const kernels::cpu::MatrixView& stacked, int e, int rows_per_expert);
+
+ private:
+  Model() = default;
+  std::shared_ptr<const gguf::File> file_;
+  HyperParams hp_;
+  kernels::cpu::MatrixView token_embd_, output_;
+  std::vector<float> output_norm_;
+  std::vector<LayerWeights> layers_;
+};
+
+// Per-sequence KV cache: rotated K and V of every layer for positions [0, n_ctx).
+class KvCache {
+ public:
+  KvCache(const HyperParams& hp, int n_ctx, KvType type);
+  int n_ctx() const { return n_ctx_; }
+  KvType type() const { return type_; }
+  size_t bytes() const;
+  // Row of `pos` in layer `layer` (n_head_kv * head_dim elements).
+  void store(int layer, int pos, const float* k, const float* v);
+  void load_k(int layer, int pos, float* out) const;
+  void load_v(int layer, int pos, float* out) const;
+  const float* k_f32(int layer, int pos) const;  // kF32 only
+  const float* v_f32(int layer, int pos) const;
+
+ private:
+  size_t offset(int layer, int pos) const;
+  int n_ctx_;
+  int row_;
+  KvType type_;
+  std::vector<float> k32_, v32_;
+  std::vector<uint16_t> k16_, v16_;
+};
+
+struct ContextOptions {
+  int n_ctx = 4096;
+  KvType kv_type = KvType::kF32;
+  NumericPath path = NumericPath::kFast;
+};
+
+// One sequence: feeds tokens at positions n_past.. and returns logits.
+class Context {
+ public:
+  Context(const Model& model, const ContextOptions& options, kernels::cpu::ThreadPool* pool);
+
+  // Appends `tokens`; fills `logits` with n_vocab floats for every token
+  // (all_logits) or for the last one only.
+  std::expected<void, std::string> decode(std::span<const int32_t> tokens, bool all_logits, std::vector<float>& logits);
+
+  int n_past() const { return n_past_; }
+  int n_ctx() const { return kv_.n_ctx(); }
+  void reset() { n_past_ = 0; }
+  // Forget positions >= n (keeps a shared prompt prefix).
+  void truncate(int n) { n_past_ = n < n_past_ ? n : n_past_; }
+  size_t kv_bytes() const { return kv_.bytes(); }
+  const ContextOptions& options() const { return options_; }
+
+ private:
+  void attention_block(int layer, std::vector<float>& x, int n_tokens);
+  void moe_block(int layer, std::vector<float>& x, int n_tokens);
+  void matmul(const kernels::cpu::MatrixView& w, const float* x, int n_tokens, float* y);
+
+  const Model& model_;
+  ContextOptions options_;
+  kernels::cpu::ThreadPool* pool_;
+  KvCache kv_;
+  int n_past_ = 0;
+  kernels::RopeParams rope_full_, rope_swa_;
+};
+
+}  // namespace sy::local_engine::model

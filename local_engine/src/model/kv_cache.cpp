@@ -1,0 +1,52 @@
+#include "sy/kernels/common/fp.hpp"
+#include "sy/local_engine/model.hpp"
+
+namespace sy::local_engine::model {
+
+KvCache::KvCache(const HyperParams& hp, int n_ctx, KvType type)
+    : n_ctx_(n_ctx), row_(hp.n_head_kv * hp.head_dim), type_(type) {
+  const size_t n = static_cast<size_t>(hp.n_layer) * static_cast<size_t>(n_ctx) * static_cast<size_t>(row_);
+  if (type == KvType::kF32) {
+    k32_.resize(n);
+    v32_.resize(n);
+  } else {
+    k16_.resize(n);
+    v16_.resize(n);
+  }
+}
+
+size_t KvCache::bytes() const {
+  return (k32_.size() + v32_.size()) * sizeof(float) + (k16_.size() + v16_.size()) * sizeof(uint16_t);
+}
+
+size_t KvCache::offset(int layer, int pos) const {
+  return (static_cast<size_t>(layer) * static_cast<size_t>(n_ctx_) + static_cast<size_t>(pos)) * static_cast<size_t>(row_);
+}
+
+void KvCache::store(int layer, int pos, const float* k, const float* v) {
+  const size_t o = offset(layer, pos);
+  for (int i = 0; i < row_; ++i) {
+    if (type_ == KvType::kF32) {
+      k32_[o + i] = k[i];
+      v32_[o + i] = v[i];
+    } else {
+      k16_[o + i] = kernels::f32_to_fp16(k[i]);
+      v16_[o + i] = kernels::f32_to_fp16(v[i]);
+    }
+  }
+}
+
+void KvCache::load_k(int layer, int pos, float* out) const {
+  const size_t o = offset(layer, pos);
+  for (int i = 0; i < row_; ++i) out[i] = type_ == KvType::kF32 ? k32_[o + i] : kernels::fp16_to_f32(k16_[o + i]);
+}
+
+void KvCache::load_v(int layer, int pos, float* out) const {
+  const size_t o = offset(layer, pos);
+  for (int i = 0; i < row_; ++i) out[i] = type_ == KvType::kF32 ? v32_[o + i] : kernels::fp16_to_f32(v16_[o + i]);
+}
+
+const float* KvCache::k_f32(int layer, int pos) const { return k32_.data() + offset(layer, pos); }
+const float* KvCache::v_f32(int layer, int pos) const { return v32_.data() + offset(layer, pos); }
+
+}  // namespace sy::local_engine::model

@@ -1,0 +1,105 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "model_fixture.hpp"
+
+namespace sy::local_engine::model {
+namespace {
+
+using namespace testing;
+
+TEST(ModelReference, LogitsMatchF64ReferenceAtEveryPosition) {
+  const auto& ours = all_logits(NumericPath::kReference);
+  const auto ref = load_json("ref_f64_logits_topk.json");
+  const size_t V = static_cast<size_t>(tiny_model().hparams().n_vocab);
+  double max_topk = 0.0, max_last = 0.0;
+  int positions = 0, top1_equal = 0;
+  for (size_t i = 0; i < ours.size(); ++i) {
+    const auto& topk = ref["prompts"][i]["topk"];
+    ASSERT_EQ(ours[i].size(), topk.size() * V);
+    for (size_t p = 0; p < topk.size(); ++p) {
+      const float* row = ours[i].data() + p * V;
+      for (const auto& pair : topk[p]) {
+        const int id = pair[0].get<int>();
+        max_topk = std::max(max_topk, std::fabs(row[id] - pair[1].get<double>()));
+      }
+      ++positions;
+      if (argmax(row, V) == topk[p][0][0].get<int>()) ++top1_equal;
+    }
+    const auto last = load_f32("ref_f64_logits_last_" + std::to_string(i) + ".f32");
+    ASSERT_EQ(last.size(), V);
+    const float* row = ours[i].data() + (topk.size() - 1) * V;
+    for (size_t j = 0; j < V; ++j) max_last = std::max(max_last, std::fabs(static_cast<double>(row[j]) - last[j]));
+  }
+  std::printf("[reference vs f64] positions %d, top-1 equal %d, max |diff| top-20 %.3g, full last vectors %.3g\n",
+              positions, top1_equal, max_topk, max_last);
+  EXPECT_EQ(positions, 337);
+  EXPECT_EQ(top1_equal, positions);
+  EXPECT_LE(max_topk, 1e-3);
+  EXPECT_LE(max_last, 1e-3);
+}
+
+TEST(ModelReference, GreedyMatchesF64Reference) {
+  const auto ref = load_json("ref_f64_greedy.json");
+  const auto prompts = prompt_tokens();
+  for (const auto& run : ref["runs"]) {
+    const auto want = run["tokens"].get<std::vector<int32_t>>();
+    const auto got = greedy(prompts[run["prompt_id"].get<size_t>()], static_cast<int>(want.size()), NumericPath::kReference);
+    EXPECT_EQ(got, want) << "prompt " << run["prompt_id"];
+  }
+}
+
+TEST(ModelReference, IncrementalDecodeEqualsFullPrefill) {
+  const auto prompts = prompt_tokens();
+  const auto& full = all_logits(NumericPath::kReference);
+  const size_t V = static_cast<size_t>(tiny_model().hparams().n_vocab);
+  double max_diff = 0.0;
+  for (size_t i : {size_t{5}, size_t{7}}) {  // 33 and 200 tokens: crosses the sliding window many times
+    const auto& toks = prompts[i];
+    const size_t k = toks.size() / 3;
+    Context ctx(tiny_model(), ContextOptions{1024, KvType::kF32, NumericPath::kReference}, &test_pool());
+    std::vector<float> logits;
+    ASSERT_TRUE(ctx.decode(std::span(toks.data(), k), true, logits));
+    for (size_t p = 0; p < k; ++p)
+      for (size_t j = 0; j < V; ++j) max_diff = std::max(max_diff, std::fabs(static_cast<double>(logits[p * V + j]) - full[i][p * V + j]));
+    for (size_t p = k; p < toks.size(); ++p) {
+      ASSERT_TRUE(ctx.decode(std::span(toks.data() + p, 1), false, logits));
+      for (size_t j = 0; j < V; ++j) max_diff = std::max(max_diff, std::fabs(static_cast<double>(logits[j]) - full[i][p * V + j]));
+    }
+    EXPECT_EQ(ctx.n_past(), static_cast<int>(toks.size()));
+  }
+  std::printf("[incremental vs prefill] max |diff| %.3g\n", max_diff);
+  EXPECT_LE(max_diff, 1e-4);
+}
+
+TEST(ModelReference, F16KvStaysClose) {
+  const auto prompts = prompt_tokens();
+  const auto& full = all_logits(NumericPath::kReference);
+  const size_t V = static_cast<size_t>(tiny_model().hparams().n_vocab);
+  Context ctx(tiny_model(), ContextOptions{256, KvType::kF16, NumericPath::kReference}, &test_pool());
+  std::vector<float> logits;
+  ASSERT_TRUE(ctx.decode(prompts[6], false, logits));
+  double max_diff = 0.0;
+  const float* want = full[6].data() + (prompts[6].size() - 1) * V;
+  for (size_t j = 0; j < V; ++j) max_diff = std::max(max_diff, std::fabs(static_cast<double>(logits[j]) - want[j]));
+  EXPECT_GT(max_diff, 0.0);  // the cache really is rounded
+  EXPECT_LE(max_diff, 0.3);  // llama.cpp's own F16-vs-F32 KV envelope is <= 0.23
+  EXPECT_EQ(ctx.kv_bytes(), 2u * 4u * 256u * 32u * 2u);
+}
+
+TEST(ModelContext, RejectsBadInput) {
+  Context ctx(tiny_model(), ContextOptions{4, KvType::kF32, NumericPath::kFast}, nullptr);
+  std::vector<float> logits;
+  const std::vector<int32_t> bad{-1}, big{201088}, many{1, 2, 3, 4, 5};
+  EXPECT_FALSE(ctx.decode(bad, false, logits));
+  EXPECT_FALSE(ctx.decode(big, false, logits));
+  auto r = ctx.decode(many, false, logits);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("context overflow"), std::string::npos);
+  EXPECT_FALSE(ctx.decode(std::vector<int32_t>{}, false, logits));
+  EXPECT_EQ(ctx.n_past(), 0);
+}
+
+}  // namespace
+}  // namespace sy::local_engine::model
