@@ -40,6 +40,9 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
   cfg.routing = detail::parse_routing(root, ctx);
   cfg.policies = detail::parse_policies(root, ctx);
   cfg.audit = detail::parse_audit(root.child("audit"), ctx);
+  // One source of truth for model names: the target sections.
+  if (cfg.local) cfg.routing.local_model = cfg.local->model_name;
+  if (cfg.cloud) cfg.routing.cloud_default_model = cfg.cloud->default_model;
   if (!cfg.cloud && !cfg.local) {
     root.fail_here("configure at least one target: a `cloud:` or a `local:` section");
   }

@@ -206,10 +206,8 @@ std::string Section::get_secret(const std::string& key, bool required) const {
   if (ref.has("env")) {
     std::string name = ref.get_string("env");
     const char* val = std::getenv(name.c_str());
-    if (!val || !*val) {
-      if (required) ref.fail("env", "environment variable " + name + " is not set");
-      return {};
-    }
+    // A reference that resolves to nothing is a mistake even for optional secrets.
+    if (!val || !*val) ref.fail("env", "environment variable " + name + " is not set");
     return val;
   }
   std::string path = ref.get_string("file");

@@ -1,0 +1,211 @@
+#include "backends/local_backend.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <map>
+
+namespace sy::gateway {
+
+using nlohmann::json;
+
+local_engine::ChatCompletionRequest to_engine_request(const router::ChatRequest& r) {
+  local_engine::ChatCompletionRequest out;
+  for (const auto& m : r.messages) {
+    local_engine::ChatMessage em;
+    em.role = m.role;
+    em.content = m.content;
+    em.reasoning_content = m.reasoning_content;
+    em.name = m.name;
+    em.tool_call_id = m.tool_call_id;
+    for (const auto& tc : m.tool_calls) em.tool_calls.push_back({tc.id, tc.name, tc.arguments});
+    out.messages.push_back(std::move(em));
+  }
+  for (const auto& t : r.tools) out.tools.push_back({t.name, t.description, t.parameters_json});
+  out.reasoning_effort = r.reasoning_effort;
+  auto& s = out.sampling;
+  if (r.temperature) s.temperature = static_cast<float>(*r.temperature);
+  if (r.top_p) s.top_p = static_cast<float>(*r.top_p);
+  if (r.top_k) s.top_k = static_cast<int>(*r.top_k);
+  if (r.min_p) s.min_p = static_cast<float>(*r.min_p);
+  s.seed = r.seed;
+  if (r.max_tokens) s.max_tokens = static_cast<int>(*r.max_tokens);
+  s.stop = r.stop;
+  s.logprobs = r.logprobs;
+  if (r.top_logprobs) s.top_logprobs = static_cast<int>(*r.top_logprobs);
+  return out;
+}
+
+LocalBackend::LocalBackend(std::string name, std::unique_ptr<local_engine::Engine> engine, int workers,
+                           int max_queue)
+    : name_(std::move(name)), engine_(std::move(engine)), max_queue_(max_queue) {
+  for (int i = 0; i < std::max(1, workers); ++i) workers_.emplace_back([this] { worker_loop(); });
+}
+
+LocalBackend::~LocalBackend() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+int LocalBackend::queue_depth() const {
+  std::lock_guard lock(mu_);
+  return static_cast<int>(jobs_.size());
+}
+
+void LocalBackend::worker_loop() {
+  while (true) {
+    std::function<void()> job;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    job();
+  }
+}
+
+namespace {
+
+json chunk_skeleton(const BackendCall& call, const std::string& model, std::time_t created) {
+  return json{{"id", call.completion_id}, {"object", "chat.completion.chunk"}, {"created", created},
+              {"model", model}, {"system_fingerprint", "switchyard-local"}};
+}
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+}  // namespace
+
+std::function<void()> LocalBackend::start(const EgressPermit& permit, const BackendCall& call, AttemptSink sink) {
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  auto request = std::make_shared<local_engine::ChatCompletionRequest>(to_engine_request(*call.request));
+  std::unique_lock lock(mu_);
+  if (static_cast<int>(jobs_.size()) >= max_queue_) {
+    lock.unlock();
+    AttemptOutcome o;
+    o.kind = AttemptOutcome::Kind::kOverloaded;
+    o.status = 503;
+    o.code = "local_queue_full";
+    o.message = "local engine queue is full";
+    o.retry_after = "1";
+    sink.on_done(std::move(o));
+    return [] {};
+  }
+  jobs_.push_back([this, call, sink = std::move(sink), cancel, request]() mutable {
+    const std::string model = engine_->model_name();
+    const std::time_t created = std::time(nullptr);
+    auto started = std::chrono::steady_clock::now();
+    AttemptOutcome outcome;
+    bool first = true;
+    std::map<int, bool> tool_started;
+    auto on_delta = [&](const local_engine::ChatDelta& d) -> bool {
+      if (cancel->load()) return false;
+      if (outcome.ttft_ms < 0) {
+        outcome.ttft_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+      }
+      if (!call.stream) return true;
+      json delta = json::object();
+      if (first) delta["role"] = "assistant";
+      first = false;
+      switch (d.kind) {
+        case local_engine::DeltaKind::kContent: delta["content"] = d.text; break;
+        case local_engine::DeltaKind::kReasoning: delta["reasoning_content"] = d.text; break;
+        case local_engine::DeltaKind::kToolCall: {
+          json tc = {{"index", d.tool_index}, {"function", {{"arguments", d.text}}}};
+          if (!tool_started[d.tool_index]) {
+            tool_started[d.tool_index] = true;
+            tc["id"] = d.tool_call_id;
+            tc["type"] = "function";
+            tc["function"]["name"] = d.tool_name;
+          }
+          delta["tool_calls"] = json::array({tc});
+          break;
+        }
+      }
+      json chunk = chunk_skeleton(call, model, created);
+      chunk["choices"] = json::array({{{"index", 0}, {"delta", delta}, {"finish_reason", nullptr}}});
+      sink.on_event(dump(chunk));
+      return !cancel->load();
+    };
+    auto result = engine_->chat(*request, on_delta, cancel.get());
+    if (!result) {
+      using Code = local_engine::EngineError::Code;
+      outcome.message = result.error().message;
+      switch (result.error().code) {
+        case Code::kInvalidRequest:
+        case Code::kContextOverflow:
+          outcome.kind = AttemptOutcome::Kind::kUpstreamStatus;
+          outcome.status = 400;
+          outcome.code = result.error().code == Code::kContextOverflow ? "context_length_exceeded" : "invalid_request";
+          break;
+        case Code::kOverloaded:
+          outcome.kind = AttemptOutcome::Kind::kOverloaded;
+          outcome.status = 503;
+          outcome.code = "local_overloaded";
+          break;
+        default:
+          outcome.kind = AttemptOutcome::Kind::kInternal;
+          outcome.status = 500;
+          outcome.code = "local_engine_error";
+      }
+      sink.on_done(std::move(outcome));
+      return;
+    }
+    const auto& r = *result;
+    outcome.prompt_tokens = r.prompt_tokens;
+    outcome.completion_tokens = r.completion_tokens;
+    outcome.cached_prompt_tokens = r.cached_prompt_tokens;
+    outcome.finish_reason = r.finish_reason;
+    if (r.finish_reason == "cancelled" || cancel->load()) {
+      outcome.kind = AttemptOutcome::Kind::kCancelled;
+      outcome.status = 499;
+      outcome.message = "client closed the request";
+      sink.on_done(std::move(outcome));
+      return;
+    }
+    json usage = {{"prompt_tokens", r.prompt_tokens},
+                  {"completion_tokens", r.completion_tokens},
+                  {"total_tokens", r.prompt_tokens + r.completion_tokens},
+                  {"prompt_tokens_details", {{"cached_tokens", r.cached_prompt_tokens}}}};
+    if (call.stream) {
+      json chunk = chunk_skeleton(call, model, created);
+      chunk["choices"] = json::array({{{"index", 0}, {"delta", json::object()}, {"finish_reason", r.finish_reason}}});
+      sink.on_event(dump(chunk));
+      if (call.include_usage) {
+        json u = chunk_skeleton(call, model, created);
+        u["choices"] = json::array();
+        u["usage"] = usage;
+        sink.on_event(dump(u));
+      }
+    } else {
+      json message = {{"role", "assistant"}, {"content", r.content}};
+      if (!r.reasoning_content.empty()) message["reasoning_content"] = r.reasoning_content;
+      if (!r.tool_calls.empty()) {
+        json calls = json::array();
+        for (const auto& tc : r.tool_calls) {
+          calls.push_back({{"id", tc.id}, {"type", "function"}, {"function", {{"name", tc.name}, {"arguments", tc.arguments}}}});
+        }
+        message["tool_calls"] = calls;
+        if (r.content.empty()) message["content"] = nullptr;
+      }
+      json body = {{"id", call.completion_id}, {"object", "chat.completion"}, {"created", created}, {"model", model},
+                   {"system_fingerprint", "switchyard-local"},
+                   {"choices", json::array({{{"index", 0}, {"message", message}, {"finish_reason", r.finish_reason}}})},
+                   {"usage", usage}};
+      sink.on_body(dump(body));
+    }
+    outcome.kind = AttemptOutcome::Kind::kSuccess;
+    outcome.status = 200;
+    sink.on_done(std::move(outcome));
+  });
+  lock.unlock();
+  cv_.notify_one();
+  return [cancel] { cancel->store(true); };
+}
+
+}  // namespace sy::gateway
