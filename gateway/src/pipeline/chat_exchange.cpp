@@ -5,7 +5,7 @@
 #include <charconv>
 #include <random>
 
-#include "openai/chat_request_parse.hpp"
+#include "openai/chat_request_json.hpp"
 
 namespace sy::gateway {
 
@@ -84,9 +84,9 @@ bool ChatExchange::prepare() {
     reject({400, std::string("request body is not valid JSON: ") + e.what(), "invalid_json", "", ""});
     return false;
   }
-  auto parsed = openai::chat_request_from_json(body_);
+  auto parsed = openai::parse_chat_request(body_);
   if (!parsed) {
-    reject({400, parsed.error(), "invalid_request", "", ""});
+    reject({400, parsed.error().message, "invalid_request", parsed.error().param, ""});
     return false;
   }
   chat_ = std::move(*parsed);
