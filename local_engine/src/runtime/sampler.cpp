@@ -1,0 +1,130 @@
+#include "sy/local_engine/sampler.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+namespace sy::local_engine::runtime {
+
+int32_t argmax(std::span<const float> logits) {
+  size_t best = 0;
+  for (size_t i = 1; i < logits.size(); ++i)
+    if (logits[i] > logits[best]) best = i;
+  return static_cast<int32_t>(best);
+}
+
+Sampler::Sampler(const SamplingParams& p)
+    : temperature_(p.temperature),
+      top_p_(p.top_p),
+      top_k_(p.top_k),
+      min_p_(p.min_p),
+      rng_(p.seed ? *p.seed : std::random_device{}()) {}
+
+int32_t Sampler::sample(std::span<const float> logits) {
+  if (logits.empty()) return -1;
+  if (!(temperature_ > 0.0f)) {
+    const int32_t id = argmax(logits);
+    last_logprob_ = 0.0f;
+    return id;
+  }
+  return sample_filtered(logits);
+}
+
+int32_t Sampler::sample_filtered(std::span<const float> logits) {
+  const float inv_t = 1.0f / temperature_;
+  float max_l = -INFINITY;
+  for (float l : logits)
+    if (std::isfinite(l)) max_l = std::max(max_l, l);
+  if (!std::isfinite(max_l)) return argmax(logits);
+  // Probabilities relative to the max (unnormalised); exact log-softmax kept for logprobs.
+  double total = 0.0;
+  cand_.clear();
+  cand_.reserve(logits.size());
+  for (size_t i = 0; i < logits.size(); ++i) {
+    if (!std::isfinite(logits[i])) continue;
+    const float w = std::exp((logits[i] - max_l) * inv_t);
+    total += w;
+    cand_.emplace_back(w, static_cast<int32_t>(i));
+  }
+  // min-p: relative to the most likely token (weight 1 here).
+  if (min_p_ > 0.0f) std::erase_if(cand_, [&](const auto& c) { return c.first < min_p_; });
+  auto by_weight = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
+  size_t keep = cand_.size();
+  if (top_k_ > 0 && static_cast<size_t>(top_k_) < keep) {
+    std::partial_sort(cand_.begin(), cand_.begin() + top_k_, cand_.end(), by_weight);
+    keep = static_cast<size_t>(top_k_);
+    cand_.resize(keep);
+  }
+  if (top_p_ < 1.0f) {
+    double kept_total = 0.0;
+    for (size_t i = 0; i < keep; ++i) kept_total += cand_[i].first;
+    // Grow a sorted prefix until it holds top_p of the mass.
+    size_t sorted = 0, n = std::min<size_t>(64, keep);
+    for (;;) {
+      std::partial_sort(cand_.begin() + static_cast<long>(sorted), cand_.begin() + static_cast<long>(n),
+                        cand_.begin() + static_cast<long>(keep), by_weight);
+      sorted = n;
+      double acc = 0.0;
+      size_t cut = 0;
+      for (; cut < sorted; ++cut) {
+        acc += cand_[cut].first;
+        if (acc >= top_p_ * kept_total) break;
+      }
+      if (cut < sorted) {
+        keep = cut + 1;
+        break;
+      }
+      if (sorted == keep) break;
+      n = std::min(keep, n * 4);
+    }
+    cand_.resize(keep);
+  }
+  double mass = 0.0;
+  for (size_t i = 0; i < keep; ++i) mass += cand_[i].first;
+  std::uniform_real_distribution<double> uni(0.0, mass);
+  const double r = uni(rng_);
+  double acc = 0.0;
+  size_t pick = keep - 1;
+  for (size_t i = 0; i < keep; ++i) {
+    acc += cand_[i].first;
+    if (r < acc) {
+      pick = i;
+      break;
+    }
+  }
+  last_logprob_ = static_cast<float>(std::log(cand_[pick].first / total));
+  return cand_[pick].second;
+}
+
+StopSequenceFilter::StopSequenceFilter(std::vector<std::string> stops) : stops_(std::move(stops)) {
+  std::erase_if(stops_, [](const std::string& s) { return s.empty(); });
+}
+
+std::string StopSequenceFilter::push(std::string_view text) {
+  if (stopped_) return {};
+  held_ += text;
+  if (stops_.empty()) return std::exchange(held_, {});
+  size_t first = std::string::npos;
+  for (const auto& s : stops_) first = std::min(first, held_.find(s));
+  if (first != std::string::npos) {
+    stopped_ = true;
+    std::string out = held_.substr(0, first);
+    held_.clear();
+    return out;
+  }
+  // Keep the longest suffix that is a proper prefix of some stop sequence.
+  size_t hold = 0;
+  for (const auto& s : stops_)
+    for (size_t len = std::min(s.size() - 1, held_.size()); len > hold; --len)
+      if (held_.compare(held_.size() - len, len, s, 0, len) == 0) {
+        hold = len;
+        break;
+      }
+  std::string out = held_.substr(0, held_.size() - hold);
+  held_.erase(0, held_.size() - hold);
+  return out;
+}
+
+std::string StopSequenceFilter::flush() { return stopped_ ? std::string() : std::exchange(held_, {}); }
+
+}  // namespace sy::local_engine::runtime

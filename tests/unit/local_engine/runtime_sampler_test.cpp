@@ -1,0 +1,110 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "sy/local_engine/sampler.hpp"
+
+namespace sy::local_engine::runtime {
+namespace {
+
+SamplingParams params(float t, uint64_t seed = 1) {
+  SamplingParams p;
+  p.temperature = t;
+  p.seed = seed;
+  return p;
+}
+
+TEST(RuntimeSampler, GreedyAtZeroTemperature) {
+  Sampler s(params(0.0f));
+  const std::vector<float> logits{0.1f, 3.0f, -2.0f, 3.0f, 1.0f};
+  EXPECT_EQ(s.sample(logits), 1);  // first of the tied maxima
+}
+
+TEST(RuntimeSampler, SeedMakesItDeterministic) {
+  std::vector<float> logits(1000);
+  for (size_t i = 0; i < logits.size(); ++i) logits[i] = std::sin(static_cast<float>(i)) * 3.0f;
+  Sampler a(params(1.0f, 42)), b(params(1.0f, 42)), c(params(1.0f, 43));
+  std::vector<int32_t> ra, rb, rc;
+  for (int i = 0; i < 50; ++i) ra.push_back(a.sample(logits)), rb.push_back(b.sample(logits)), rc.push_back(c.sample(logits));
+  EXPECT_EQ(ra, rb);
+  EXPECT_NE(ra, rc);
+}
+
+TEST(RuntimeSampler, FrequenciesFollowSoftmax) {
+  const std::vector<float> logits{std::log(0.5f), std::log(0.3f), std::log(0.2f)};
+  Sampler s(params(1.0f, 7));
+  int counts[3] = {};
+  const int n = 30000;
+  for (int i = 0; i < n; ++i) counts[s.sample(logits)]++;
+  EXPECT_NEAR(counts[0] / double(n), 0.5, 0.02);
+  EXPECT_NEAR(counts[1] / double(n), 0.3, 0.02);
+  EXPECT_NEAR(counts[2] / double(n), 0.2, 0.02);
+  const int32_t t = s.sample(logits);
+  const double p[3] = {0.5, 0.3, 0.2};
+  EXPECT_NEAR(s.last_logprob(), std::log(p[t]), 1e-5);
+}
+
+TEST(RuntimeSampler, TruncationsRestrictTheSupport) {
+  std::vector<float> logits(500, 0.0f);
+  logits[10] = 5.0f;
+  logits[20] = 4.5f;
+  logits[30] = 4.0f;
+  {
+    SamplingParams p = params(1.0f);
+    p.top_k = 2;
+    Sampler s(p);
+    for (int i = 0; i < 300; ++i) {
+      int32_t t = s.sample(logits);
+      ASSERT_TRUE(t == 10 || t == 20) << t;
+    }
+  }
+  {
+    SamplingParams p = params(1.0f);
+    p.top_p = 0.15f;  // token 10 alone holds 18.8 % of the mass (148 of 790)
+    Sampler s(p);
+    for (int i = 0; i < 100; ++i) ASSERT_EQ(s.sample(logits), 10);
+  }
+  {
+    SamplingParams p = params(1.0f);
+    p.min_p = 0.5f;  // exp(-0.5) = 0.61 and exp(-1) = 0.37 relative to the top
+    Sampler s(p);
+    for (int i = 0; i < 300; ++i) {
+      int32_t t = s.sample(logits);
+      ASSERT_TRUE(t == 10 || t == 20) << t;
+    }
+  }
+  {
+    SamplingParams p = params(100.0f);  // flat: everything is reachable
+    Sampler s(p);
+    bool other = false;
+    for (int i = 0; i < 300; ++i) other |= (s.sample(logits) != 10 && s.sample(logits) != 20);
+    EXPECT_TRUE(other);
+  }
+}
+
+TEST(RuntimeStopFilter, HoldsBackPossiblePrefixes) {
+  StopSequenceFilter f({"STOP", "##"});
+  EXPECT_EQ(f.push("hello S"), "hello ");
+  EXPECT_EQ(f.push("T"), "");
+  EXPECT_EQ(f.push("x"), "STx");  // not a stop after all
+  EXPECT_EQ(f.push("a#"), "a");
+  EXPECT_FALSE(f.stopped());
+  EXPECT_EQ(f.push("#tail"), "");
+  EXPECT_TRUE(f.stopped());
+  EXPECT_EQ(f.push("more"), "");
+  EXPECT_EQ(f.flush(), "");
+}
+
+TEST(RuntimeStopFilter, StopInsideOnePieceAndFlush) {
+  StopSequenceFilter f({"END"});
+  EXPECT_EQ(f.push("abcENDdef"), "abc");
+  EXPECT_TRUE(f.stopped());
+  StopSequenceFilter g({"END"});
+  EXPECT_EQ(g.push("xyzE"), "xyz");
+  EXPECT_EQ(g.flush(), "E");
+  StopSequenceFilter none({});
+  EXPECT_EQ(none.push("anything"), "anything");
+}
+
+}  // namespace
+}  // namespace sy::local_engine::runtime
