@@ -1,7 +1,9 @@
 #pragma once
 // Quick answers from audit files (record schema in record.hpp): requests by
 // target, rule, reason, entity type and status, total cost. It reads, it does
-// not verify — run verify for that.
+// not verify — run verify for that. It also reads the pipeline's spellings
+// (route = target that answered, decision = {rule, reasons}, classification
+// findings/entity_counts, cost_usd_estimated, error.type, time in epoch ms).
 #include <cstdint>
 #include <expected>
 #include <map>
@@ -22,6 +24,7 @@ struct Summary {
   std::map<std::string, std::uint64_t> by_entity;  // entity type -> requests containing it
   std::map<std::string, std::uint64_t> by_status;  // HTTP status
   std::map<std::string, std::uint64_t> by_stage;
+  std::map<std::string, std::uint64_t> by_error_type;
   double cost_estimated_usd = 0;
   double cost_actual_usd = 0;
   std::uint64_t tokens_in = 0;
