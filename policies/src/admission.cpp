@@ -78,6 +78,11 @@ std::expected<AdmissionTicket, AdmissionError> AdmissionQueue::wait_enter(
   return AdmissionTicket(this);
 }
 
+bool AdmissionQueue::full() const {
+  std::lock_guard lock(mu_);
+  return in_flight_ >= concurrency_ && waiters_.size() >= options_.max_queue;
+}
+
 std::size_t AdmissionQueue::queue_depth() const {
   std::lock_guard lock(mu_);
   return waiters_.size();

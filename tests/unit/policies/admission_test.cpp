@@ -34,8 +34,10 @@ bool eventually(F pred) {
 TEST(Admission, TryEnterUpToConcurrency) {
   AdmissionQueue q(2, opts(4));
   auto a = q.try_enter();
+  EXPECT_FALSE(q.full());
   auto b = q.try_enter();
   ASSERT_TRUE(a && b);
+  EXPECT_FALSE(q.full());  // slots busy, but the queue still has room
   EXPECT_FALSE(q.try_enter().has_value());
   EXPECT_EQ(q.in_flight(), 2u);
   a->release();
@@ -52,6 +54,7 @@ TEST(Admission, FullQueueRefusesAtOnce) {
     EXPECT_TRUE(t.has_value());
   });
   ASSERT_TRUE(eventually([&] { return q.queue_depth() == 1; }));
+  EXPECT_TRUE(q.full());
   const auto before = steady_clock::now();
   auto refused = q.wait_enter(steady_clock::now() + 10s);
   ASSERT_FALSE(refused.has_value());
@@ -64,6 +67,17 @@ TEST(Admission, FullQueueRefusesAtOnce) {
   EXPECT_EQ(s.rejected_full, 1u);
   EXPECT_EQ(s.admitted, 2u);
   EXPECT_EQ(s.queue_depth, 0u);
+}
+
+TEST(Admission, ZeroQueueIsFullOnlyWhenSlotsAreBusy) {
+  AdmissionQueue q(1, opts(0));
+  EXPECT_FALSE(q.full());
+  auto running = q.wait_enter(steady_clock::now() + 1s);
+  ASSERT_TRUE(running.has_value());
+  EXPECT_TRUE(q.full());
+  auto refused = q.wait_enter(steady_clock::now() + 1s);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error(), AdmissionError::kQueueFull);
 }
 
 TEST(Admission, WaitTimesOutAtTheDeadline) {

@@ -27,7 +27,8 @@ std::string_view to_string(AdmissionError e);
 
 class AdmissionQueue;
 
-// A running slot; move-only, frees the slot when destroyed.
+// A running slot; move-only, frees the slot when destroyed. The queue must
+// outlive its tickets.
 class AdmissionTicket {
  public:
   AdmissionTicket(AdmissionTicket&& o) noexcept : queue_(std::exchange(o.queue_, nullptr)) {}
@@ -65,6 +66,9 @@ class AdmissionQueue {
   // whichever comes first. kQueueFull at once when max_queue are waiting.
   std::expected<AdmissionTicket, AdmissionError> wait_enter(std::chrono::steady_clock::time_point deadline);
 
+  // wait_enter would refuse at once (all slots busy and max_queue waiting):
+  // the moment a non-sensitive request may spill to the cloud.
+  bool full() const;
   std::size_t queue_depth() const;
   std::size_t in_flight() const;
   AdmissionSnapshot snapshot() const;
