@@ -72,6 +72,7 @@ std::expected<void, std::string> Context::decode(std::span<const int32_t> tokens
     if (id < 0 || id >= hp.n_vocab) return std::unexpected(cat("token id ", id, " out of range [0, ", hp.n_vocab, ")"));
 
   const int E = hp.n_embd;
+  if (margin_sink_) margin_sink_->assign(static_cast<size_t>(T), INFINITY);
   std::vector<float> x(static_cast<size_t>(T) * E);
   for (int t = 0; t < T; ++t)
     kernels::cpu::dequantize_row(model_.token_embd().type, model_.token_embd().row(tokens[static_cast<size_t>(t)]),
@@ -183,6 +184,10 @@ void Context::moe_block(int il, std::vector<float>& x, int T) {
     auto key = [&](int e) { return std::isfinite(rt[e]) ? rt[e] : -INFINITY; };
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return key(a) > key(b); });
+    if (margin_sink_ && K < X) {
+      float& mm = (*margin_sink_)[static_cast<size_t>(t)];
+      mm = std::min(mm, key(order[static_cast<size_t>(K - 1)]) - key(order[static_cast<size_t>(K)]));
+    }
     float mx = key(order[0]);
     double sum = 0.0;
     for (int s = 0; s < K; ++s) {

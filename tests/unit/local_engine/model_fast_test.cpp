@@ -70,3 +70,26 @@ TEST(ModelFast, GreedyMatchesLlamaCppUntilFirstCloseCall) {
 
 }  // namespace
 }  // namespace sy::local_engine::model
+
+namespace sy::local_engine::model {
+namespace {
+
+TEST(ModelFast, RouterMarginsMatchLlamaCpp) {
+  using namespace testing;
+  const auto ref = load_json("logits_topk.json");
+  const auto prompts = prompt_tokens();
+  double max_diff = 0.0;
+  for (size_t i : {size_t{4}, size_t{6}}) {
+    Context ctx(tiny_model(), ContextOptions{256, KvType::kF32, NumericPath::kFast}, &test_pool());
+    std::vector<float> margins, logits;
+    ctx.set_router_margin_sink(&margins);
+    ASSERT_TRUE(ctx.decode(prompts[i], false, logits));
+    const auto want = ref["prompts"][i]["min_router_margin"].get<std::vector<double>>();
+    ASSERT_EQ(margins.size(), want.size());
+    for (size_t p = 0; p < want.size(); ++p) max_diff = std::max(max_diff, std::fabs(margins[p] - want[p]));
+  }
+  EXPECT_LE(max_diff, 1e-4);
+}
+
+}  // namespace
+}  // namespace sy::local_engine::model

@@ -127,6 +127,10 @@ class Context {
   void truncate(int n) { n_past_ = n < n_past_ ? n : n_past_; }
   size_t kv_bytes() const { return kv_.bytes(); }
   const ContextOptions& options() const { return options_; }
+  // When set, decode() writes per token the minimum over layers of the router
+  // margin (k-th minus (k+1)-th largest router logit), like the fixture's
+  // min_router_margin; null turns it off.
+  void set_router_margin_sink(std::vector<float>* sink) { margin_sink_ = sink; }
 
  private:
   void attention_block(int layer, std::vector<float>& x, int n_tokens);
@@ -138,6 +142,7 @@ class Context {
   kernels::cpu::ThreadPool* pool_;
   KvCache kv_;
   int n_past_ = 0;
+  std::vector<float>* margin_sink_ = nullptr;
   kernels::RopeParams rope_full_, rope_swa_;
 };
 
