@@ -1,5 +1,6 @@
 #include "detect/common.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 
@@ -63,12 +64,18 @@ bool icontains(std::string_view hay, std::string_view needle) {
 bool icontains_word(std::string_view hay, std::string_view needle) {
   if (needle.empty()) return true;
   if (hay.size() < needle.size()) return false;
+  // Lower-case a bounded copy once, then use the library search.
+  char buf[256];
+  const size_t n = std::min(hay.size(), sizeof buf);
+  const std::string_view h = hay.substr(hay.size() - n);
+  for (size_t i = 0; i < n; ++i) buf[i] = lower(h[i]);
+  char nbuf[64];
+  if (needle.size() > sizeof nbuf) return icontains(hay, needle);
+  for (size_t i = 0; i < needle.size(); ++i) nbuf[i] = lower(needle[i]);
+  const std::string_view lh(buf, n), ln(nbuf, needle.size());
   const bool check_left = is_alpha(needle[0]);
-  for (size_t i = 0; i + needle.size() <= hay.size(); ++i) {
-    if (check_left && i > 0 && is_alpha(hay[i - 1])) continue;
-    size_t k = 0;
-    while (k < needle.size() && lower(hay[i + k]) == lower(needle[k])) ++k;
-    if (k == needle.size()) return true;
+  for (size_t pos = lh.find(ln); pos != std::string_view::npos; pos = lh.find(ln, pos + 1)) {
+    if (!check_left || pos == 0 || !is_alpha(lh[pos - 1])) return true;
   }
   return false;
 }

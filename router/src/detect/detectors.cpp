@@ -1,6 +1,7 @@
 #include "detect/detectors.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <stdexcept>
 
@@ -93,9 +94,24 @@ int on_som_match(unsigned int id, unsigned long long from, unsigned long long to
   return 0;
 }
 
-hs_scratch_t*& tls_scratch() {
-  thread_local hs_scratch_t* scratch = nullptr;
-  return scratch;
+// One scratch per thread, grown to fit every database it has served.
+// hs_alloc_scratch is not cheap even when nothing needs to grow, so the
+// databases already fitted are remembered.
+struct ThreadScratch {
+  hs_scratch_t* scratch = nullptr;
+  std::vector<uint64_t> fitted;  // database generation ids (pointers can be reused)
+  ~ThreadScratch() { hs_free_scratch(scratch); }
+  hs_scratch_t* for_db(const hs_database_t* db, uint64_t id) {
+    if (std::find(fitted.begin(), fitted.end(), id) != fitted.end()) return scratch;
+    if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS) return nullptr;
+    fitted.push_back(id);
+    return scratch;
+  }
+};
+
+ThreadScratch& tls_scratch() {
+  thread_local ThreadScratch s;
+  return s;
 }
 
 hs_database_t* compile_multi(const std::vector<std::string>& pats, const std::vector<unsigned>& flags,
@@ -154,6 +170,8 @@ void Detectors::add_regex(std::string regex, unsigned flags, Handler h) {
 }
 
 Detectors::Detectors(const SensitivityOptions& options) : custom_(options.custom) {
+  static std::atomic<uint64_t> next_generation{1};
+  generation_ = next_generation++;
   static constexpr const char* kNames[kBuiltinKinds] = {
       "email", "phone", "credit_card", "iban", "us_ssn", "cn_resident_id", "ip_address", "api_key",
       "private_key", "password", "medical", "confidential_marker"};
@@ -209,10 +227,11 @@ Detectors::~Detectors() {
 }
 
 bool Detectors::scan(std::string_view t, Findings& out) const {
-  hs_scratch_t*& scratch = tls_scratch();
+  ThreadScratch& ts = tls_scratch();
   std::vector<std::pair<unsigned, size_t>> hits;
   if (db_) {
-    if (hs_alloc_scratch(db_, &scratch) != HS_SUCCESS) return false;
+    hs_scratch_t* scratch = ts.for_db(db_, generation_ * 2);
+    if (!scratch) return false;
     if (hs_scan(db_, t.data(), static_cast<unsigned>(t.size()), 0, scratch, on_match, &hits) != HS_SUCCESS)
       return false;
   }
@@ -248,7 +267,8 @@ bool Detectors::scan(std::string_view t, Findings& out) const {
   }
   if (custom_db_) {
     std::vector<std::pair<unsigned, std::pair<size_t, size_t>>> som;
-    if (hs_alloc_scratch(custom_db_, &scratch) != HS_SUCCESS) return false;
+    hs_scratch_t* scratch = ts.for_db(custom_db_, generation_ * 2 + 1);
+    if (!scratch) return false;
     if (hs_scan(custom_db_, t.data(), static_cast<unsigned>(t.size()), 0, scratch, on_som_match, &som) != HS_SUCCESS)
       return false;
     for (const auto& [id, span] : som) out.push_back({Kind::kCustom, span.first, span.second, custom_regex_rule_[id]});

@@ -48,6 +48,7 @@ class Detectors {
   hs_database_t* db_ = nullptr;
   hs_database_t* custom_db_ = nullptr;  // custom regexes (start-of-match)
   std::vector<int> custom_regex_rule_;  // pattern id -> custom rule index
+  uint64_t generation_ = 0;             // identifies the databases in per-thread scratch
 };
 
 std::optional<std::string> compile_check(const std::string& regex);

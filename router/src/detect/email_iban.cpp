@@ -79,7 +79,7 @@ void scan_emails(std::string_view t, Findings& out) {
 void scan_ibans(std::string_view t, Findings& out) {
   const size_t n = t.size();
   for (size_t i = 0; i + 15 <= n; ++i) {
-    if (!is_upper(t[i]) || !is_upper(t[i + 1]) || !is_digit(t[i + 2]) || !is_digit(t[i + 3])) continue;
+    if (!is_digit(t[i + 2]) || !is_digit(t[i + 3]) || !is_upper(t[i]) || !is_upper(t[i + 1])) continue;
     if (i > 0 && is_word(t[i - 1])) continue;
     const int len = iban_length(t.substr(i, 2));
     if (len == 0) continue;

@@ -88,7 +88,7 @@ bool NormalizedText::build(std::string_view original) {
         }
       }
     }
-    src_cp_.insert(src_cp_.end(), norm_.size() - before, cp_index);
+    for (size_t k = before; k < norm_.size(); ++k) src_cp_.push_back(cp_index);
     ++cp_index;
   }
   total_cps_ = cp_index;

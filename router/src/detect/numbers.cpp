@@ -13,15 +13,37 @@ namespace {
 
 struct Token {
   size_t start = 0, end = 0;  // bytes
-  std::string digits;
-  std::vector<int> groups;  // digit-group lengths
-  bool plus = false, space = false, dash = false, dot = false, paren = false, other = false;
+  char digit_buf[48];
+  size_t nd = 0;
+  int groups_buf[24];
+  size_t ng = 0;
+  bool plus = false, space = false, dash = false, dot = false, paren = false;
+  std::string_view digits() const { return {digit_buf, nd}; }
+  int group(size_t i) const { return groups_buf[i]; }
+  void push_group(int g) {
+    if (ng < std::size(groups_buf)) groups_buf[ng++] = g;
+  }
 };
 
+// Cue words (lower case) in the `n` bytes before pos on the same line; an
+// ASCII-letter cue must start a word ("tel" is not in "hotel").
 bool cue_before(std::string_view t, size_t pos, std::initializer_list<std::string_view> cues, size_t n = 40) {
   std::string_view w = window_before(t, pos, n);
-  for (auto c : cues)
-    if (icontains_word(w, c)) return true;
+  char buf[64];
+  const size_t len = std::min(w.size(), sizeof buf);
+  w = w.substr(w.size() - len);
+  bool has_alpha = false;
+  for (size_t i = 0; i < len; ++i) {
+    buf[i] = lower(w[i]);
+    has_alpha |= static_cast<unsigned char>(buf[i]) >= 0x80 || is_alpha(buf[i]);
+  }
+  if (!has_alpha) return false;
+  const std::string_view lw(buf, len);
+  for (auto c : cues) {
+    for (size_t p = lw.find(c); p != std::string_view::npos; p = lw.find(c, p + 1)) {
+      if (!is_alpha(c[0]) || p == 0 || !is_alpha(lw[p - 1])) return true;
+    }
+  }
   return false;
 }
 
@@ -49,11 +71,11 @@ Token read_token(std::string_view t, size_t i) {
   while (i < n) {
     char c = t[i];
     if (is_digit(c)) {
-      tok.digits.push_back(c);
+      tok.digit_buf[tok.nd++] = c;
       ++group;
       ++i;
       last_digit_end = i;
-      if (tok.digits.size() > 40) break;
+      if (tok.nd > 40) break;
       continue;
     }
     // A separator run of up to 3 chars from " -.()" followed by a digit.
@@ -71,16 +93,16 @@ Token read_token(std::string_view t, size_t i) {
       tok.dot |= t[k] == '.';
       tok.paren |= t[k] == '(' || t[k] == ')';
     }
-    tok.groups.push_back(group);
+    tok.push_group(group);
     group = 0;
     i = j;
   }
-  if (group > 0) tok.groups.push_back(group);
+  if (group > 0) tok.push_group(group);
   tok.end = last_digit_end;
   if (open_paren) {
     // "(415) 316-3739" keeps its bracket; "(115.65.55.117)" does not.
-    size_t after_first = tok.start + 1 + (tok.groups.empty() ? 0 : tok.groups[0]);
-    if (after_first < t.size() && t[after_first] == ')' && tok.groups.size() > 1) {
+    size_t after_first = tok.start + 1 + (tok.ng == 0 ? 0 : tok.group(0));
+    if (after_first < t.size() && t[after_first] == ')' && tok.ng > 1) {
       tok.paren = true;
     } else {
       tok.start += 1;
@@ -108,9 +130,9 @@ void check_ipv4(std::string_view t, const Token& tok, Findings& out) {
   int o[4];
   size_t p = 0;
   for (int k = 0; k < 4; ++k) {
-    if (tok.groups[k] > 3) return;
-    o[k] = std::stoi(tok.digits.substr(p, tok.groups[k]));
-    p += tok.groups[k];
+    if (tok.group(k) > 3) return;
+    o[k] = 0;
+    for (int d = 0; d < tok.group(k); ++d) o[k] = o[k] * 10 + (tok.digit_buf[p++] - '0');
     if (o[k] > 255) return;
   }
   if (ipv4_excluded(o)) return;
@@ -134,62 +156,61 @@ void check_ipv4(std::string_view t, const Token& tok, Findings& out) {
 }
 
 bool card_grouping_ok(const Token& tok) {
-  if (tok.groups.size() == 1) return true;
+  if (tok.ng == 1) return true;
   if (tok.plus || tok.paren) return false;  // mixed separators are an evasion, not a reason to skip
-  const auto& g = tok.groups;
   bool fours = true;
-  for (size_t k = 0; k + 1 < g.size(); ++k) fours &= g[k] == 4;
-  if (fours && g.back() >= 1 && g.back() <= 4) return true;
-  if (g.size() == 3 && g[0] == 4 && g[1] == 6 && (g[2] == 5 || g[2] == 4)) return true;  // Amex, Diners
+  for (size_t k = 0; k + 1 < tok.ng; ++k) fours &= tok.group(k) == 4;
+  const int last = tok.group(tok.ng - 1);
+  if (fours && last >= 1 && last <= 4) return true;
+  if (tok.ng == 3 && tok.group(0) == 4 && tok.group(1) == 6 && (last == 5 || last == 4)) return true;  // Amex, Diners
   return false;
 }
 
 bool date_like(const Token& tok) {
-  const auto& g = tok.groups;
-  if (g.size() == 3 && !tok.plus && !tok.paren) {
-    if (g[0] == 4 && g[1] <= 2 && g[2] <= 2) return true;
-    if (g[0] <= 2 && g[1] <= 2 && g[2] == 4) return true;
+  if (tok.ng == 3 && !tok.plus && !tok.paren) {
+    if (tok.group(0) == 4 && tok.group(1) <= 2 && tok.group(2) <= 2) return true;
+    if (tok.group(0) <= 2 && tok.group(1) <= 2 && tok.group(2) == 4) return true;
   }
   return false;
 }
 
-void classify_token(std::string_view t, Token tok, const Enabled& en, Findings& out) {
-  const size_t nd = tok.digits.size();
+void classify_token(std::string_view t, const Token& tok, const Enabled& en, Findings& out) {
+  const size_t nd = tok.nd;
+  const std::string_view digits = tok.digits();
   if (nd < 7) return;
   const bool only_dots = tok.dot && !tok.space && !tok.dash && !tok.paren && !tok.plus;
-  if (only_dots && tok.groups.size() == 4) {
+  if (only_dots && tok.ng == 4) {
     if (on(en, Kind::kIpAddress)) check_ipv4(t, tok, out);
     return;
   }
   const bool bounded = tok.end >= t.size() || !(is_word(t[tok.end]) || t[tok.end] == '@');
   if (bounded && nd >= 13 && nd <= 19 && !tok.plus && card_grouping_ok(tok)) {
-    if (luhn_ok(tok.digits) && card_brand_ok(tok.digits)) {
-      if (on(en, Kind::kCreditCard) && !is_test_card(tok.digits)) out.push_back({Kind::kCreditCard, tok.start, tok.end});
+    if (luhn_ok(digits) && card_brand_ok(digits)) {
+      if (on(en, Kind::kCreditCard) && !is_test_card(digits)) out.push_back({Kind::kCreditCard, tok.start, tok.end});
       return;
     }
   }
-  if (tok.dot && !(only_dots && tok.groups.size() == 3 && tok.groups[0] == 3 && tok.groups[1] == 3)) return;
+  if (tok.dot && !(only_dots && tok.ng == 3 && tok.group(0) == 3 && tok.group(1) == 3)) return;
   if (date_like(tok)) return;
 
   // CN resident ID: 17 digits and a check character that may be 'X'.
   if (nd == 17 && tok.end < t.size() && (t[tok.end] == 'X' || t[tok.end] == 'x') &&
       (tok.end + 1 >= t.size() || !is_word(t[tok.end + 1]))) {
-    if (on(en, Kind::kCnResidentId) && cn_resident_id_ok(tok.digits + 'X')) {
+    if (on(en, Kind::kCnResidentId) && cn_resident_id_ok(std::string(digits) + 'X')) {
       out.push_back({Kind::kCnResidentId, tok.start, tok.end + 1});
     }
     return;
   }
   if (tok.end < t.size() && (is_word(t[tok.end]) || t[tok.end] == '@')) return;
-  if (nd == 18 && !tok.plus && on(en, Kind::kCnResidentId) && cn_resident_id_ok(tok.digits)) {
+  if (nd == 18 && !tok.plus && on(en, Kind::kCnResidentId) && cn_resident_id_ok(digits)) {
     out.push_back({Kind::kCnResidentId, tok.start, tok.end});
     return;
   }
   if (nd == 9 && !tok.plus && !tok.paren) {
-    const auto& g = tok.groups;
-    bool dashed = g.size() == 3 && g[0] == 3 && g[1] == 2 && g[2] == 4 && !(tok.space && tok.dash);
+    bool dashed = tok.ng == 3 && tok.group(0) == 3 && tok.group(1) == 2 && tok.group(2) == 4 && !(tok.space && tok.dash);
     bool labelled = cue_before(t, tok.start, {"ssn", "social security", "soc sec", "ss#", "ss-nr"}, 60);
-    if ((dashed && (tok.dash || labelled)) || (g.size() == 1 && labelled)) {
-      if (us_ssn_ok(tok.digits) && on(en, Kind::kUsSsn)) out.push_back({Kind::kUsSsn, tok.start, tok.end});
+    if ((dashed && (tok.dash || labelled)) || (tok.ng == 1 && labelled)) {
+      if (us_ssn_ok(digits) && on(en, Kind::kUsSsn)) out.push_back({Kind::kUsSsn, tok.start, tok.end});
       return;
     }
   }
@@ -224,27 +245,25 @@ void scan_numbers(std::string_view t, const Enabled& en, Findings& out) {
     }
     Token tok = read_token(t, i);
     size_t next = tok.end > i ? tok.end : i + 1;
-    if (!tok.digits.empty()) classify_token(t, std::move(tok), en, out);
+    if (tok.nd > 0) classify_token(t, tok, en, out);
     i = next;
   }
 }
 
 void scan_ipv6(std::string_view t, Findings& out) {
   const size_t n = t.size();
-  if (t.find("::") == std::string_view::npos && std::count(t.begin(), t.end(), ':') < 7) return;
-  size_t i = 0;
-  while (i < n) {
-    if (!(is_hex(t[i]) || t[i] == ':')) {
-      ++i;
-      continue;
-    }
-    size_t s = i;
+  size_t done = 0;  // runs before this offset were examined
+  for (size_t c = t.find(':'); c != std::string_view::npos; c = t.find(':', std::max(c + 1, done))) {
+    if (c < done) continue;
+    size_t s = c, e = c;
+    while (s > 0 && (is_hex(t[s - 1]) || t[s - 1] == ':')) --s;
+    while (e < n && (is_hex(t[e]) || t[e] == ':')) ++e;
+    done = e;
     int colons = 0;
-    while (i < n && (is_hex(t[i]) || t[i] == ':')) colons += t[i++] == ':';
-    size_t e = i;
+    for (size_t k = s; k < e; ++k) colons += t[k] == ':';
     bool before_ok = s == 0 || !(is_word(t[s - 1]) || t[s - 1] == '.');
     bool after_ok = e == n || !(is_word(t[e]) || t[e] == '.');
-    if (!before_ok || !after_ok || colons < 2 || e - s < 6) continue;
+    if (!before_ok || !after_ok || colons < 2 || e - s < 6 || e - s > 45) continue;
     std::string cand(t.substr(s, e - s));
     if (cand.back() == ':' && cand.find("::") != cand.size() - 2) {
       cand.pop_back();
@@ -256,7 +275,7 @@ void scan_ipv6(std::string_view t, Findings& out) {
     const bool global = (addr[0] & 0xE0) == 0x20;
     const bool doc = addr[0] == 0x20 && addr[1] == 0x01 && addr[2] == 0x0d && addr[3] == 0xb8;
     if (!global || doc) continue;
-    if (e < n && t[e] == '/' ) {
+    if (e < n && t[e] == '/') {
       // A prefix (CIDR block) rather than a host when the tail is all zero.
       bool tail_zero = true;
       for (int k = 8; k < 16; ++k) tail_zero &= addr[k] == 0;
