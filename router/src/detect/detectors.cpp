@@ -44,10 +44,12 @@ constexpr std::string_view kWebhooks[] = {
 
 constexpr std::string_view kKeyNames[] = {"key", "token", "secret", "bearer"};
 
-constexpr std::string_view kPasswordIds[] = {"password", "passwd", "pwd", "passphrase", "pass", "passwort", "kennwort"};
-constexpr std::string_view kPasswordWords[] = {"密码", "口令", "パスワード", "비밀번호", "пароль", "mot de passe",
-                                               "contraseña", "contrasena", "senha", "wachtwoord", "hasło",
-                                               "parola d'ordine", "暗証番号", "登录密码", "密碼"};
+constexpr std::string_view kPasswordIds[] = {"password", "passwd", "pwd", "passphrase", "pass", "passwort", "kennwort",
+                                             "passcode", "passwoord"};
+constexpr std::string_view kPasswordWords[] = {
+    "密码", "口令", "パスワード", "비밀번호", "пароль", "Пароль", "ПАРОЛЬ", "mot de passe", "contraseña", "contrasena",
+    "Contraseña", "senha", "wachtwoord", "hasło", "parola d'ordine", "暗証番号", "密碼", "şifre", "Şifre",
+    "mật khẩu", "Mật khẩu", "kata sandi", "كلمة المرور", "jelszó", "heslo", "lösenord", "adgangskode", "salasana"};
 
 constexpr std::string_view kMarkers[] = {
     "confidential", "strictly confidential", "highly confidential", "company confidential",
@@ -56,7 +58,11 @@ constexpr std::string_view kMarkers[] = {
     "attorney-client privileged", "attorney client privileged", "attorney-client privilege",
     "privileged & confidential attorney-client communication", "attorney work product", "internal only",
     "internal use only", "for internal use only", "not for distribution", "do not distribute", "top secret",
-    "restricted", "need to know", "vertraulich", "streng vertraulich", "nur für den internen gebrauch",
+    "restricted", "need to know", "proprietary", "classified", "sensitive - internal", "vertraulich",
+    "vertrouwelijk", "strikt vertrouwelijk", "confidenziale", "strettamente confidenziale", "geheim", "streng geheim",
+    "конфиденциально", "Конфиденциально", "КОНФИДЕНЦИАЛЬНО", "для служебного пользования", "Для служебного пользования",
+    "ДСП", "секретно", "Секретно", "СЕКРЕТНО", "poufne", "ściśle poufne", "konfidentiell", "fortroligt", "luottamuksellinen",
+    "gizli", "機密文書", "内部限定", "仅供内部参考", "内部参考", "秘密★", "机密★", "绝密★", "內部資料", "機密資料", "streng vertraulich", "nur für den internen gebrauch",
     "nur zur internen verwendung", "confidentiel", "strictement confidentiel", "diffusion restreinte",
     "usage interne", "confidencial", "estrictamente confidencial", "uso interno", "riservato", "riservato e confidenziale",
     "机密", "绝密", "秘密", "内部资料", "仅限内部使用", "内部使用", "内部文件", "商业秘密", "严格保密", "注意保密",
@@ -70,7 +76,9 @@ constexpr std::string_view kMedicalCues[] = {
     "治疗", "服用", "用药", "处方", "HIV", "cancer", "Krebs", "癌", "diabetes", "diabète", "糖尿病", "高血压",
     "抑郁", "depression", "dépression", "schizophren", "bipolar", "epilep", "hepatitis", "肝炎", "tumor",
     "tumour", "chemotherapy", "化疗", "insulin", "antidepress", "pregnan", "怀孕", "Diabetes", "dementia",
-    "alzheimer", "asthma", "hypertension", "抗抑郁", "投与", "処方", "服薬",
+    "alzheimer", "asthma", "hypertension", "抗抑郁", "投与", "処方", "服薬", "진단", "처방", "диагноз", "Диагноз",
+    "лечение", "terapia", "farmaco", "tratamento", "medicação", "medicamento", "atteint", "suffers from",
+    "Medikation", "Medikament", "Befund", "诊断为", "病史", "既往史", "症", "HIV-", "Krankheit", "enfermedad",
 };
 
 struct ScanCtx {

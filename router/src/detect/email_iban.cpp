@@ -7,8 +7,15 @@
 namespace sy::router::detect {
 namespace {
 
+// Latin letters with diacritics (2-byte UTF-8 lead bytes C3..C5 and their
+// continuation bytes) are allowed; CJK is not, so "wang@qq.com谢谢" ends at ".com".
+bool latin_ext(char c) {
+  auto u = static_cast<unsigned char>(c);
+  return (u >= 0xC3 && u <= 0xC5) || (u >= 0x80 && u <= 0xBF);
+}
+
 bool local_char(char c) {
-  return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-' || c == '\'';
+  return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-' || c == '\'' || latin_ext(c);
 }
 
 bool reserved_domain(std::string_view domain) {
@@ -44,11 +51,14 @@ void scan_emails(std::string_view t, Findings& out) {
     size_t at = pos++;
     size_t s = at;
     while (s > 0 && local_char(t[s - 1])) --s;
+    // Do not start inside a multi-byte character (CJK continuation bytes).
+    while (s < at && (static_cast<unsigned char>(t[s]) & 0xC0) == 0x80) ++s;
     while (s < at && (t[s] == '.' || t[s] == '\'')) ++s;
     if (s == at) continue;
     size_t e = at + 1;
     size_t last_dot = 0;
-    while (e < t.size() && (is_alnum(t[e]) || t[e] == '-' || (t[e] == '.' && e + 1 < t.size() && is_alnum(t[e + 1])))) {
+    while (e < t.size() && (is_alnum(t[e]) || t[e] == '-' || latin_ext(t[e]) ||
+                            (t[e] == '.' && e + 1 < t.size() && (is_alnum(t[e + 1]) || latin_ext(t[e + 1]))))) {
       if (t[e] == '.') last_dot = e;
       ++e;
     }

@@ -68,6 +68,39 @@ bool label_prefix(std::string_view pre) {
 
 }  // namespace
 
+// "CONFIDENTIAL. Do not forward", "内部资料，请勿外传": a handling instruction
+// right after the marker shows it is applied, not discussed.
+bool handling_instruction(std::string_view rest) {
+  size_t i = 0;
+  while (i < rest.size() && (rest[i] == ' ' || rest[i] == '.' || rest[i] == ',' || rest[i] == ';' || rest[i] == '!'))
+    ++i;
+  if (rest.substr(i, 3) == "，" || rest.substr(i, 3) == "。" || rest.substr(i, 3) == "、") i += 3;
+  while (i < rest.size() && rest[i] == ' ') ++i;
+  std::string l = to_lower(rest.substr(i, 40));
+  static constexpr std::string_view kHandling[] = {
+      "do not", "don't", "not for", "for internal", "internal use", "please do not", "no forwarding", "no distribution",
+      "not to be", "only for", "for authorized", "for authorised", "handle", "请勿", "注意保密", "严禁", "不得", "禁止",
+      "仅供", "仅限", "不要外传", "nicht", "ne pas", "no distribuir", "no reenviar", "non divulgare", "社外秘", "転送",
+      "외부", "не распространять"};
+  for (auto h : kHandling)
+    if (l.compare(0, h.size(), h) == 0) return true;
+  return false;
+}
+
+// A short line that ends with the marker after a delimiter: a footer
+// ("Acme Corp | Confidential", "Page 2 — Internal Only").
+bool footer_form(std::string_view pre, std::string_view post) {
+  if (pre.size() + post.size() > 100) return false;
+  for (char c : post)
+    if (!close_markup(c)) return false;
+  std::string_view p = pre;
+  while (!p.empty() && (p.back() == ' ' || p.back() == '\t')) p.remove_suffix(1);
+  for (std::string_view d : {"|", "-", "–", "—", "·", "•", "/", ":", "::"}) {
+    if (p.size() >= d.size() && p.substr(p.size() - d.size()) == d) return true;
+  }
+  return false;
+}
+
 void check_marker(std::string_view t, size_t at, size_t end, Findings& out) {
   // Whole-word match for Latin phrases.
   if (at > 0 && is_alnum(t[at - 1])) return;
@@ -84,7 +117,7 @@ void check_marker(std::string_view t, size_t at, size_t end, Findings& out) {
     // "[DRAFT][CONFIDENTIAL]" or "Subject: Q3 plan [CONFIDENTIAL]": a bracketed tag anywhere on a subject line.
     bool tag = at > 0 && (t[at - 1] == '[' || (at >= 3 && t.substr(at - 3, 3) == "【")) &&
                (post.substr(0, 1) == "]" || post.substr(0, 3) == "】");
-    if (!tag) return;
+    if (!tag && !footer_form(pre, post)) return;
     out.push_back({Kind::kConfidentialMarker, at, end});
     return;
   }
@@ -102,8 +135,9 @@ void check_marker(std::string_view t, size_t at, size_t end, Findings& out) {
   }
   std::string_view rest = post;
   while (!rest.empty() && (rest[0] == ' ' || rest[0] == '\t')) rest.remove_prefix(1);
-  if (starts_with_any(rest, {"-", "–", "—", ":", "|", "/", "//", "·", "：", "★", "▲", "(", "（"}) &&
-      !(rest.size() > 1 && rest[0] == '-' && is_alnum(rest[1]))) {
+  if ((starts_with_any(rest, {"-", "–", "—", ":", "|", "/", "//", "·", "：", "★", "▲", "(", "（"}) &&
+       !(rest.size() > 1 && rest[0] == '-' && is_alnum(rest[1]))) ||
+      handling_instruction(post)) {
     out.push_back({Kind::kConfidentialMarker, at, end});
   }
 }

@@ -12,9 +12,10 @@ namespace {
 // form requires a name followed by a clinical verb so "A 54-year-old man"
 // (an anonymous vignette) does not count.
 constexpr const char* kIdentity =
-    R"((?:\b(?:[Pp]atient(?:in|e|a)?|[Pp]t\.?|Mr|Mrs|Ms|Miss|Mx|Herrn?|Frau|Mme|Madame|Monsieur|Mlle|Sra?|Srta|Señora?|Doña|Don|Sig(?:\.ra)?|Signora?)\.?\s+\p{Lu}[\p{L}'’\-]+)"
+    R"((?:\b(?:[Pp]atient(?:in|e|a)?|[Pp]aciente|[Pp]aziente|[Pp]t\.?|Mr|Mrs|Ms|Miss|Mx|Herrn?|Frau|Mme|Madame|Monsieur|Mlle|Sra?|Srta|Señora?|Doña|Don|Sig(?:\.ra)?|Signora?)\.?\s+\p{Lu}[\p{L}'’\-]+)"
     R"(|(?i:\b(?:MRN|medical\s+record(?:\s+(?:number|no\.?|#))?|patient\s+(?:id|number|no\.?|#)|chart\s+(?:no\.?|number|#)|NHS\s+(?:number|no\.?)|hospital\s+(?:number|no\.?)|case\s+(?:number|no\.?)|Fallnummer|Patientennummer|Patienten-ID|(?:n°|num[ée]ro)\s+de\s+dossier|IPP|historia\s+cl[ií]nica|expediente)\b)[\s#:.№]*[A-Z]{0,3}\d{4,})"
     R"(|(?:患者|病人|病患|就诊者|就诊人|住院患者)\s*[:：]?\s*\p{Han}{2,4})"
+    R"(|(?:환자|пациент(?:ка)?|Пациент(?:ка)?|больн(?:ой|ая)|Больн(?:ой|ая))\s*[:：]?\s*\p{L}{2,})"
     R"(|(?:门诊号|住院号|病历号|病案号|就诊卡号|医保卡号|ID号|診察券番号|カルテ番号|患者ID|患者番号)\s*[:：]?\s*[A-Za-z]{0,2}\d{4,})"
     R"(|^[\s\-*•>]*(?!(?:The|This|That|These|Those|A|An|In|On|Our|My|Your|His|Her|Their|What|How|Why|When|Which|Is|Are|Can|Does|Do|Please|If|For|Dear)\b)\p{Lu}[\p{Ll}'’\-]+(?:\s+\p{Lu}[\p{L}'’\-]+){1,2}\s*(?:\([^)]{0,60}\))?,?\s+(?:has|had|was|is|were|est|a|ha|hat|ist|wurde|leidet|fue|padece|sufre|tiene|è|era|recibe|receives|takes|nimmt|prend|suffers|presented|underwent|started|began|got)\b)"
     R"(|\b[Bb]ei\s+(?:(?:Frau|Herrn?|Patient(?:in)?)\s+)?\p{Lu}\p{Ll}+(?:\s+\p{Lu}[\p{L}\-]+)+)"
@@ -22,16 +23,36 @@ constexpr const char* kIdentity =
     R"(|\p{Lu}\p{Ll}+\s+\p{Lu}[\p{L}'’\-]+\s*[,(]\s*(?:geb\.|born|b\.|DOB|d\.o\.b\.|né|née|nacid[oa]|nat[oa]))"
     R"(|\p{Han}{2,4}(?:さん|様|氏)))";
 
+// Forms put the patient on a labelled line above the diagnosis line
+// ("姓名：张伟 / 诊断：2型糖尿病", "Name: ... / Diagnosis: ...").
+constexpr const char* kLabelledPatient =
+    R"(^[\s\-*•>|#]*(?:姓名|患者姓名|病人姓名|患者|就诊人|Name|Patient(?:\s+name)?|Patientenname|Patient\(in\)|Nom(?:\s+du\s+patient)?|Nombre(?:\s+del\s+paciente)?|Paciente|Paziente|氏名|患者名|환자명|성명|ФИО|Пациент)\s*[:：]\s*\p{L})";
+
+pcre2_code* compile(const char* pattern) {
+  int err = 0;
+  PCRE2_SIZE off = 0;
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern), PCRE2_ZERO_TERMINATED,
+                                   PCRE2_UTF | PCRE2_UCP | PCRE2_MULTILINE, &err, &off, nullptr);
+  if (code) pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+  return code;
+}
+
+bool matches(pcre2_code* code, std::string_view t, size_t start, size_t end) {
+  if (!code || end <= start) return false;
+  pcre2_match_data* md = pcre2_match_data_create_from_pattern(code, nullptr);
+  int rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(t.data() + start), end - start, 0, PCRE2_NO_UTF_CHECK, md,
+                       nullptr);
+  pcre2_match_data_free(md);
+  return rc > 0;
+}
+
 struct Compiled {
-  pcre2_code* code = nullptr;
-  Compiled() {
-    int err = 0;
-    PCRE2_SIZE off = 0;
-    code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(kIdentity), PCRE2_ZERO_TERMINATED,
-                         PCRE2_UTF | PCRE2_UCP | PCRE2_MULTILINE, &err, &off, nullptr);
-    if (code) pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+  pcre2_code* code = compile(kIdentity);
+  pcre2_code* labelled = compile(kLabelledPatient);
+  ~Compiled() {
+    pcre2_code_free(code);
+    pcre2_code_free(labelled);
   }
-  ~Compiled() { pcre2_code_free(code); }
 };
 
 const Compiled& compiled() {
@@ -104,12 +125,17 @@ std::pair<size_t, size_t> sentence_around(std::string_view t, size_t pos) {
 
 void check_medical_sentence(std::string_view t, size_t start, size_t end, Findings& out) {
   const Compiled& c = compiled();
-  if (!c.code || end <= start || end - start > 2000) return;
-  pcre2_match_data* md = pcre2_match_data_create_from_pattern(c.code, nullptr);
-  int rc = pcre2_match(c.code, reinterpret_cast<PCRE2_SPTR>(t.data() + start), end - start, 0,
-                       PCRE2_NO_UTF_CHECK, md, nullptr);
-  pcre2_match_data_free(md);
-  if (rc > 0) out.push_back({Kind::kMedical, start, end});
+  if (end <= start || end - start > 2000) return;
+  if (matches(c.code, t, start, end)) {
+    out.push_back({Kind::kMedical, start, end});
+    return;
+  }
+  // A labelled patient line shortly above, in the same block (no blank line between).
+  size_t from = start > 400 ? start - 400 : 0;
+  size_t blank = t.rfind("\n\n", start);
+  if (blank != std::string_view::npos && blank + 2 > from) from = blank + 2;
+  while (from > 0 && from < start && (static_cast<unsigned char>(t[from]) & 0xC0) == 0x80) ++from;
+  if (from < start && matches(c.labelled, t, from, start)) out.push_back({Kind::kMedical, start, end});
 }
 
 }  // namespace sy::router::detect

@@ -52,7 +52,9 @@ bool phone_cue(std::string_view t, size_t pos) {
                     {"tel", "phone", "mobile", "cell", "call", "contact", "whatsapp", "sms", "fax", "dial", "ring",
                      "电话", "手机", "联系", "致电", "电話", "電話", "携帯", "連絡", "teléfono", "telefono",
                      "téléphone", "telefon", "handy", "rufnummer", "móvil", "movil", "portable", "número",
-                     "numero", "号码", "號碼", "전화", "cellulare", "reach me", "text me", "wechat", "微信"});
+                     "numero", "号码", "號碼", "전화", "cellulare", "reach me", "text me", "wechat", "微信", "tél",
+                     "mobil", "cel", "fono", "연락처", "휴대폰", "핸드폰", "번호", "điện thoại", "telp", "телефон",
+                     "моб", "тел", "hotline", "emergency", "notfall", "電話番号", "联系方式"});
 }
 
 // Reads one numeric token starting at i (a digit, '+' or '(').
@@ -144,7 +146,7 @@ void check_ipv4(std::string_view t, const Token& tok, Findings& out) {
                  {"version", "ver.", "ver ", "release", "build", "firmware", "版本", "バージョン", "python", "node",
                   "oid", "section", "§", "chapter", "clause", "rfc", "nginx", "windows", "kernel", "update",
                   "upgrade", "v=", "sdk", "api level", "patch"},
-                 32))
+                 20))
     return;
   bool small = o[0] < 10 && o[1] < 10 && o[2] < 10 && o[3] < 10;
   if (small && !cue_before(t, tok.start,
@@ -179,7 +181,7 @@ void classify_token(std::string_view t, const Token& tok, const Enabled& en, Fin
   const std::string_view digits = tok.digits();
   if (nd < 7) return;
   const bool only_dots = tok.dot && !tok.space && !tok.dash && !tok.paren && !tok.plus;
-  if (only_dots && tok.ng == 4) {
+  if (only_dots && tok.ng == 4 && tok.group(0) <= 3 && tok.group(1) <= 3 && tok.group(2) <= 3 && tok.group(3) <= 3) {
     if (on(en, Kind::kIpAddress)) check_ipv4(t, tok, out);
     return;
   }

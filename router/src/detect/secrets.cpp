@@ -264,25 +264,51 @@ void check_password_word(std::string_view t, size_t at, size_t end, bool ascii_i
   auto skip_ws = [&] {
     while (p < t.size() && (t[p] == ' ' || t[p] == '\t')) ++p;
   };
-  while (p < t.size() && (t[p] == '"' || t[p] == '\'' || t[p] == ']')) ++p;
-  skip_ws();
+  // Separator right after the keyword, or after a short bridge of words
+  // ("Password for the admin account: ...", "the root password is ...").
   bool natural = false;
-  if (p < t.size() && (t[p] == ':' || t[p] == '=')) {
-    ++p;
-    if (p < t.size() && (t[p] == '=' || t[p] == '>')) ++p;
-  } else {
-    static constexpr std::string_view kVerbs[] = {"is ", "was ", "ist ", "est ", "es ", "是", "为", "為", "は", "lautet "};
-    bool found = false;
+  auto separator_at = [&](size_t q, size_t& after, bool& nat) {
+    while (q < t.size() && (t[q] == '"' || t[q] == '\'' || t[q] == ']')) ++q;
+    while (q < t.size() && (t[q] == ' ' || t[q] == '\t')) ++q;
+    if (q < t.size() && (t[q] == ':' || t[q] == '=')) {
+      ++q;
+      if (q < t.size() && (t[q] == '=' || t[q] == '>')) ++q;
+      after = q;
+      nat = false;
+      return true;
+    }
+    static constexpr std::string_view kVerbs[] = {"is ", "was ", "ist ", "est ", "es ", "é ", "是", "为", "為", "は", "lautet ", "will be "};
     for (auto v : kVerbs) {
-      if (t.substr(p, v.size()) == v) {
-        p += v.size();
-        found = natural = true;
-        break;
+      if (t.substr(q, v.size()) == v) {
+        q += v.size();
+        while (q < t.size() && t[q] == ' ') ++q;
+        if (q < t.size() && (t[q] == ':')) ++q;
+        after = q;
+        nat = true;
+        return true;
       }
     }
-    if (!found) return;
-    if (p < t.size() && t[p] == ':') ++p;
+    return false;
+  };
+  size_t after = 0;
+  bool bridged = false;
+  if (!separator_at(p, after, natural)) {
+    size_t q = p;
+    int words = 0;
+    while (q < t.size() && q - p < 48 && words <= 5) {
+      char c = t[q];
+      if (c == '\n' || c == '.' || c == '?' || c == '!' || c == ',' || c == '(' || c == ')') break;
+      if (c == ' ') ++words;
+      if ((c == ' ' && separator_at(q, after, natural)) || ((c == ':' || c == '=') && separator_at(q, after, natural))) {
+        bridged = true;
+        break;
+      }
+      ++q;
+    }
+    if (!bridged) return;
+    natural = true;  // bridged forms must look like a password, not prose
   }
+  p = after;
   skip_ws();
   char quote = 0;
   if (p < t.size() && (t[p] == '"' || t[p] == '\'' || t[p] == '`')) quote = t[p++];

@@ -1,0 +1,78 @@
+// Formats, languages and providers beyond the public corpus: the held-out
+// set differs in values, surrounding text, languages and secret providers.
+#include <gtest/gtest.h>
+
+#include "test_helpers.hpp"
+
+namespace sy::router::testing {
+namespace {
+
+TEST(Variants, Phones) {
+  EXPECT_TRUE(finds("Rufen Sie mich an: 030 12345678", "PHONE", "030 12345678"));
+  EXPECT_TRUE(finds("Mi móvil es 612 345 678.", "PHONE", "612 345 678"));
+  EXPECT_TRUE(finds("Chiamami al 347 123 4567", "PHONE", "347 123 4567"));
+  EXPECT_TRUE(finds("WhatsApp: +55 11 91234-5678", "PHONE", "+55 11 91234-5678"));
+  EXPECT_TRUE(finds("联系电话：021-6234 5678", "PHONE", "021-6234 5678"));
+  EXPECT_TRUE(finds("연락처: 010-1234-5678", "PHONE", "010-1234-5678"));
+  EXPECT_TRUE(finds("call 415.837.2291 after 5pm", "PHONE", "415.837.2291"));
+  EXPECT_TRUE(finds("Téléphone : 06 12 34 56 78", "PHONE", "06 12 34 56 78"));
+}
+
+TEST(Variants, Cards) {
+  EXPECT_TRUE(finds_type("Discover 6011 8190 9378 6579 please", "CREDIT_CARD"));
+  EXPECT_TRUE(finds_type("JCB: 3530-9754-3231-9487", "CREDIT_CARD"));
+  EXPECT_TRUE(finds_type("Diners 3689 555979 7114", "CREDIT_CARD"));
+  EXPECT_TRUE(finds("card 4526.0181.5908.3012", "CREDIT_CARD", "4526.0181.5908.3012"));
+}
+
+TEST(Variants, Ibans) {
+  EXPECT_TRUE(finds_type("Rekening NL37 ABNA 0417 1643 99", "IBAN"));
+  EXPECT_TRUE(finds_type("Numer konta: PL65 1090 1014 0000 0712 1981 2899", "IBAN"));
+  EXPECT_TRUE(finds_type("IBAN: DE44-5001-0517-5407-3249-31", "IBAN"));
+}
+
+TEST(Variants, Secrets) {
+  EXPECT_TRUE(finds("ANTHROPIC_API_KEY=sk-ant-api03-Zx8Qw2Lk9Vb4Nm7Tr3Yp6Hs1Dg5Jf0Ka", "API_KEY",
+                    "sk-ant-api03-Zx8Qw2Lk9Vb4Nm7Tr3Yp6Hs1Dg5Jf0Ka"));
+  EXPECT_TRUE(finds("HF_TOKEN=hf_Vb8kRmZq2LxT7wNpC4yHdJ9sFgA1eKu3Mo", "API_KEY", "hf_Vb8kRmZq2LxT7wNpC4yHdJ9sFgA1eKu3Mo"));
+  EXPECT_TRUE(finds("DD_API_KEY: 9f8e7d6c5b4a39281706f5e4d3c2b1a0", "API_KEY", "9f8e7d6c5b4a39281706f5e4d3c2b1a0"));
+  EXPECT_TRUE(finds("AccountKey=Xk29dLq8ZmR3tYp7Vw4nHs6JbC1eF5gA0uIoP2yT9rE8wQ==;EndpointSuffix=core.windows.net", "API_KEY",
+                    "Xk29dLq8ZmR3tYp7Vw4nHs6JbC1eF5gA0uIoP2yT9rE8wQ=="));
+  EXPECT_TRUE(finds_type("client_secret = \"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\"", "API_KEY"));
+  EXPECT_TRUE(finds("阿里云 AccessKey ID：LTAI5tQx8Zr2LmN9vBc4", "API_KEY", "LTAI5tQx8Zr2LmN9vBc4"));
+}
+
+TEST(Variants, Passwords) {
+  EXPECT_TRUE(finds("The password for the admin account is Qw3rty!23", "PASSWORD", "Qw3rty!23"));
+  EXPECT_TRUE(finds("Пароль: Zima2024!", "PASSWORD", "Zima2024!"));
+  EXPECT_TRUE(finds("パスワード：Sakura#2025", "PASSWORD", "Sakura#2025"));
+  EXPECT_TRUE(finds("contraseña: Verano_2023", "PASSWORD", "Verano_2023"));
+  EXPECT_TRUE(finds("mysql --user=root --password=Gr8Scott! -h db", "PASSWORD", "Gr8Scott!"));
+  EXPECT_FALSE(finds_type("Password requirements: at least twelve characters", "PASSWORD"));
+  EXPECT_FALSE(finds_type("Reset your password: click the link below", "PASSWORD"));
+}
+
+TEST(Variants, Medical) {
+  EXPECT_TRUE(finds_type("El paciente Juan Pérez fue diagnosticado con diabetes tipo 2 y toma metformina 850 mg.", "MEDICAL"));
+  EXPECT_TRUE(finds_type("姓名：张伟\n性别：男\n诊断：2型糖尿病\n用药：二甲双胍 0.5g", "MEDICAL"));
+  EXPECT_TRUE(finds_type("Mme Claire Martin est atteinte d'une sclérose en plaques, traitée par ocrelizumab.", "MEDICAL"));
+  EXPECT_FALSE(finds_type("Metformin is usually started at 500 mg once daily with meals.", "MEDICAL"));
+  EXPECT_FALSE(finds_type("What are the symptoms of type 2 diabetes?", "MEDICAL"));
+}
+
+TEST(Variants, Markers) {
+  EXPECT_TRUE(finds_type("Acme Corp | Confidential", "CONFIDENTIAL_MARKER"));
+  EXPECT_TRUE(finds_type("CONFIDENTIAL. Do not forward.\nQ3 plan follows.", "CONFIDENTIAL_MARKER"));
+  EXPECT_TRUE(finds_type("内部资料，请勿外传\n一、目标", "CONFIDENTIAL_MARKER"));
+  EXPECT_TRUE(finds_type("VERTROUWELIJK\nNotulen van de directie", "CONFIDENTIAL_MARKER"));
+  EXPECT_FALSE(finds_type("Confidential computing protects data in use. Explain it.", "CONFIDENTIAL_MARKER"));
+  EXPECT_FALSE(finds_type("Is 'internal only' a good label for our wiki pages?", "CONFIDENTIAL_MARKER"));
+}
+
+TEST(Variants, Emails) {
+  EXPECT_TRUE(finds("Schreib an jürgen.müller@bücher-haus.de bitte", "EMAIL", "jürgen.müller@bücher-haus.de"));
+  EXPECT_TRUE(finds("联系wang.fang@163.com谢谢", "EMAIL", "wang.fang@163.com"));
+}
+
+}  // namespace
+}  // namespace sy::router::testing
