@@ -30,7 +30,8 @@ constexpr std::string_view kApiPrefixes[] = {
     "ghr_", "github_pat_", "xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xapp-", "AIza", "glpat-", "gldt-", "hf_",
     "npm_", "SG.", "ya29.", "eyJ", "gsk_", "pplx-", "r8_", "nvapi-", "tvly-", "xai-", "LTAI", "AKID", "dop_v1_",
     "doo_v1_", "shpat_", "shpss_", "shpca_", "dapi", "ATATT3", "dckr_pat_", "figd_", "ntn_", "sq0atp-", "sq0csp-",
-    "lin_api_", "pypi-", "sntrys_", "FLWSECK-",
+    "lin_api_", "pypi-", "sntrys_", "FLWSECK-", "GOCSPX-", "AKLT", "xkeysib-", "glc_", "glsa_", "dt0c01.", "NRAK-",
+    "pscale_tkn_", "pscale_pw_", "rnd_", "dp.st.", "dp.pt.", "fm2_", "xoxe-", "shppa_", "AGE-SECRET-KEY-1",
 };
 
 constexpr std::string_view kWebhooks[] = {
@@ -42,7 +43,7 @@ constexpr std::string_view kWebhooks[] = {
     "https://maker.ifttt.com/trigger/",
 };
 
-constexpr std::string_view kKeyNames[] = {"key", "token", "secret", "bearer"};
+constexpr std::string_view kKeyNames[] = {"key", "token", "secret", "bearer", "basic"};
 
 constexpr std::string_view kPasswordIds[] = {"password", "passwd", "pwd", "passphrase", "pass", "passwort", "kennwort",
                                              "passcode", "passwoord"};
@@ -191,6 +192,7 @@ Detectors::Detectors(const SensitivityOptions& options) : custom_(options.custom
     for (auto p : kApiPrefixes) add_literal(p, false, Handler::kApiPrefix);
     for (auto w : kWebhooks) add_literal(w, true, Handler::kWebhook);
     for (auto k : kKeyNames) add_literal(k, true, Handler::kKeyName);
+    add_regex(R"(\d{8,10}:[A-Za-z0-9_-]{35})", 0, Handler::kTelegram);  // Telegram bot token
   }
   if (on(enabled_, Kind::kPrivateKey)) add_literal("-----BEGIN ", false, Handler::kPem);
   if (on(enabled_, Kind::kPassword)) {
@@ -256,6 +258,15 @@ bool Detectors::scan(std::string_view t, Findings& out) const {
           while (s > 0 && !is_space(t[s - 1]) && t[s - 1] != '"' && t[s - 1] != '\'' && t[s - 1] != '(') --s;
         }
         check_webhook(t, s, to, out);
+        break;
+      }
+      case Handler::kTelegram: {
+        // Bot tokens: <8-10 digit bot id>:<35 chars>; walk back over the id.
+        if (to < 36) break;
+        size_t s = to - 36;
+        while (s > 0 && is_digit(t[s - 1])) --s;
+        if ((s > 0 && is_word(t[s - 1])) || (to < t.size() && is_word(t[to]))) break;
+        if (!looks_placeholder(t.substr(s, to - s))) out.push_back({Kind::kApiKey, s, to});
         break;
       }
       case Handler::kPem: check_private_key(t, at, out); break;

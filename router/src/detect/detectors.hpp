@@ -30,7 +30,7 @@ class Detectors {
 
  private:
   enum class Handler : uint8_t {
-    kApiPrefix, kKeyName, kWebhook, kPem, kPasswordId, kPasswordWord, kUri, kMarker, kMedical, kCustomKeyword,
+    kApiPrefix, kKeyName, kWebhook, kTelegram, kPem, kPasswordId, kPasswordWord, kUri, kMarker, kMedical, kCustomKeyword,
   };
   struct Trigger {
     Handler handler;

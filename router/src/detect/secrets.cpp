@@ -85,7 +85,9 @@ void check_key_name(std::string_view t, size_t at, size_t end, Findings& out) {
   size_t e = end;
   while (e < t.size() && (is_word(t[e]) || t[e] == '-')) ++e;
   std::string id = to_lower(t.substr(s, e - s));
-  const bool bearer = id == "bearer";
+  // "Authorization: Basic <base64 user:password>" carries a credential like Bearer does.
+  const bool bearer = id == "bearer" || (id == "basic" && icontains(window_before(t, s, 24), "authorization"));
+  if (id == "basic" && !bearer) return;
   if (!bearer) {
     static constexpr std::string_view kNames[] = {
         "api_key", "apikey", "api-key", "access_key", "accesskey", "access_token", "accesstoken", "auth_token",

@@ -76,3 +76,18 @@ TEST(Variants, Emails) {
 
 }  // namespace
 }  // namespace sy::router::testing
+
+namespace sy::router::testing {
+namespace {
+
+TEST(Variants, MoreProviders) {
+  EXPECT_TRUE(finds("TELEGRAM_BOT_TOKEN=7081234567:AAHk3Zr9Qx2LmV7bN4cT8yW1pD6sF0gJ5eK", "API_KEY",
+                    "7081234567:AAHk3Zr9Qx2LmV7bN4cT8yW1pD6sF0gJ5eK"));
+  EXPECT_TRUE(finds("curl -H 'Authorization: Basic YWRtaW46UzNjcjN0UGFzc3dvcmQh' https://api.acme-corp.io", "API_KEY",
+                    "YWRtaW46UzNjcjN0UGFzc3dvcmQh"));
+  EXPECT_TRUE(finds_type("SENDGRID_API_KEY=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", "API_KEY"));
+  EXPECT_FALSE(finds_type("Use basic auth for the internal wiki", "API_KEY"));
+}
+
+}  // namespace
+}  // namespace sy::router::testing
