@@ -33,14 +33,19 @@ int main(int argc, char** argv) {
     std::printf("{\"sizes\": {");
     for (size_t i = 0; i < results.size(); ++i) {
       const auto& r = results[i];
-      std::printf("%s\"%s\": {\"p50_us\": %.2f, \"p99_us\": %.2f, \"mb_s\": %.1f, \"iterations\": %zu}", i ? ", " : "",
-                  r.label.c_str(), r.p50_us, r.p99_us, r.mb_s, r.iterations);
+      std::printf("%s\"%s\": {\"p50_us\": %.2f, \"p99_us\": %.2f, \"mb_s\": %.1f, \"cpu_p50_us\": %.2f, "
+                  "\"cpu_p99_us\": %.2f, \"cpu_mb_s\": %.1f, \"iterations\": %zu}",
+                  i ? ", " : "", r.label.c_str(), r.p50_us, r.p99_us, r.mb_s, r.cpu_p50_us, r.cpu_p99_us, r.cpu_mb_s,
+                  r.iterations);
     }
     std::printf("}}\n");
   } else {
-    std::printf("%-6s %10s %10s %10s %10s\n", "size", "p50_us", "p99_us", "MB/s", "iters");
+    std::printf("%-6s %10s %10s %8s | %10s %10s %8s | %8s\n", "size", "p50_us", "p99_us", "MB/s", "cpu_p50", "cpu_p99",
+                "cpu_MB/s", "iters");
     for (const auto& r : results)
-      std::printf("%-6s %10.2f %10.2f %10.1f %10zu\n", r.label.c_str(), r.p50_us, r.p99_us, r.mb_s, r.iterations);
+      std::printf("%-6s %10.2f %10.2f %8.1f | %10.2f %10.2f %8.1f | %8zu\n", r.label.c_str(), r.p50_us, r.p99_us, r.mb_s,
+                  r.cpu_p50_us, r.cpu_p99_us, r.cpu_mb_s, r.iterations);
+    std::printf("(wall clock | thread CPU time; one thread pinned to one core)\n");
   }
   return 0;
 }

@@ -21,6 +21,7 @@ bool sentence_level(Kind k) {
 
 // Same-kind duplicates and overlapping pattern findings: the longer span wins.
 void resolve_overlaps(detect::Findings& f) {
+  if (f.size() < 2) return;
   std::sort(f.begin(), f.end(), [](const RawFinding& a, const RawFinding& b) {
     if (a.start != b.start) return a.start < b.start;
     return a.end - a.start > b.end - b.start;
@@ -46,20 +47,17 @@ void resolve_overlaps(detect::Findings& f) {
 }
 
 double estimate_tokens(std::string_view s, double bytes_per_token) {
-  int64_t ascii = 0;
-  double other = 0.0;
+  // Branch-free counts (vectorised): ASCII bytes and UTF-8 lead bytes by length.
+  int64_t ascii = 0, lead2 = 0, lead3 = 0, lead4 = 0;
   for (unsigned char c : s) {
-    if (c < 0x80) {
-      ++ascii;
-    } else if (c >= 0xF0) {
-      other += 1.5;
-    } else if (c >= 0xE0) {
-      other += 1.0;  // CJK: about one token per character in o200k
-    } else if (c >= 0xC0) {
-      other += 0.5;
-    }
+    ascii += c < 0x80;
+    lead2 += (c >= 0xC0) & (c < 0xE0);
+    lead3 += (c >= 0xE0) & (c < 0xF0);
+    lead4 += c >= 0xF0;
   }
-  return static_cast<double>(ascii) / bytes_per_token + other;
+  // o200k: ~1 token per CJK character, ~0.5 per 2-byte (Latin/Cyrillic) one.
+  return static_cast<double>(ascii) / bytes_per_token + 0.5 * static_cast<double>(lead2) +
+         static_cast<double>(lead3) + 1.5 * static_cast<double>(lead4);
 }
 
 }  // namespace
@@ -86,25 +84,40 @@ bool Router::is_local_model(std::string_view model) const {
 
 Classification Router::classify(const ChatRequest& req, const RequestContext& ctx) const {
   Classification c;
+  // Field names are built only for findings (no allocation on the clean path).
+  enum class FieldKind { kContent, kReasoning, kName, kToolArgs, kToolDescription, kToolParameters };
   struct Field {
     int message;
-    std::string field;
+    FieldKind kind;
+    size_t index;
     const std::string* text;
   };
+  auto field_name = [](const Field& f) -> std::string {
+    switch (f.kind) {
+      case FieldKind::kContent: return "content";
+      case FieldKind::kReasoning: return "reasoning_content";
+      case FieldKind::kName: return "name";
+      case FieldKind::kToolArgs: return "tool_calls[" + std::to_string(f.index) + "].arguments";
+      case FieldKind::kToolDescription: return "tools[" + std::to_string(f.index) + "].description";
+      case FieldKind::kToolParameters: return "tools[" + std::to_string(f.index) + "].parameters";
+    }
+    return "content";
+  };
   std::vector<Field> fields;
+  fields.reserve(req.messages.size() + 2 * req.tools.size());
   for (size_t i = 0; i < req.messages.size(); ++i) {
     const Message& m = req.messages[i];
     const int mi = static_cast<int>(i);
-    fields.push_back({mi, "content", &m.content});
-    if (!m.reasoning_content.empty()) fields.push_back({mi, "reasoning_content", &m.reasoning_content});
-    if (!m.name.empty()) fields.push_back({mi, "name", &m.name});
+    fields.push_back({mi, FieldKind::kContent, 0, &m.content});
+    if (!m.reasoning_content.empty()) fields.push_back({mi, FieldKind::kReasoning, 0, &m.reasoning_content});
+    if (!m.name.empty()) fields.push_back({mi, FieldKind::kName, 0, &m.name});
     for (size_t k = 0; k < m.tool_calls.size(); ++k) {
-      fields.push_back({mi, "tool_calls[" + std::to_string(k) + "].arguments", &m.tool_calls[k].arguments});
+      fields.push_back({mi, FieldKind::kToolArgs, k, &m.tool_calls[k].arguments});
     }
   }
   for (size_t k = 0; k < req.tools.size(); ++k) {
-    fields.push_back({-1, "tools[" + std::to_string(k) + "].description", &req.tools[k].description});
-    fields.push_back({-1, "tools[" + std::to_string(k) + "].parameters", &req.tools[k].parameters_json});
+    fields.push_back({-1, FieldKind::kToolDescription, k, &req.tools[k].description});
+    fields.push_back({-1, FieldKind::kToolParameters, k, &req.tools[k].parameters_json});
   }
 
   int64_t total = 0;
@@ -116,14 +129,15 @@ Classification Router::classify(const ChatRequest& req, const RequestContext& ct
                     std::to_string(options_.sensitivity.scan_limit_bytes);
   }
 
-  detect::NormalizedText nt;
-  detect::Findings raw;
+  // Reused per thread: no allocation or page faults per request once warm.
+  thread_local detect::NormalizedText nt;
+  thread_local detect::Findings raw;
   for (const auto& f : fields) {
     if (c.fail_closed) break;
     if (f.text->empty()) continue;
     if (!nt.build(*f.text)) {
       c.fail_closed = true;
-      c.fail_reason = "invalid UTF-8 in " + (f.message >= 0 ? "messages[" + std::to_string(f.message) + "]." : "") + f.field;
+      c.fail_reason = "invalid UTF-8 in " + (f.message >= 0 ? "messages[" + std::to_string(f.message) + "]." : "") + field_name(f);
       break;
     }
     raw.clear();
@@ -145,7 +159,7 @@ Classification Router::classify(const ChatRequest& req, const RequestContext& ct
         out.detector = detect::kind_detector(r.kind);
       }
       out.message = f.message;
-      out.field = f.field;
+      out.field = field_name(f);
       out.start = nt.orig_start(r.start);
       out.end = nt.orig_end(r.end);
       c.findings.push_back(std::move(out));

@@ -238,14 +238,16 @@ Detectors::~Detectors() {
 
 bool Detectors::scan(std::string_view t, Findings& out) const {
   ThreadScratch& ts = tls_scratch();
-  std::vector<std::pair<unsigned, size_t>> hits;
+  thread_local std::vector<std::pair<unsigned, size_t>> hits;
+  hits.clear();
   if (db_) {
     hs_scratch_t* scratch = ts.for_db(db_, generation_ * 2);
     if (!scratch) return false;
     if (hs_scan(db_, t.data(), static_cast<unsigned>(t.size()), 0, scratch, on_match, &hits) != HS_SUCCESS)
       return false;
   }
-  std::vector<std::pair<size_t, size_t>> sentences;  // medical: each sentence once
+  thread_local std::vector<std::pair<size_t, size_t>> sentences;  // medical: each sentence once
+  sentences.clear();
   for (const auto& [id, to] : hits) {
     const Trigger& tr = triggers_[id];
     const size_t at = to - tr.length;

@@ -19,6 +19,13 @@ bool is_dash(UChar32 c) {
   return (c >= 0x2010 && c <= 0x2015) || c == 0x2212 || c == 0xFE58 || c == 0xFE63 || c == 0xFF0D;
 }
 
+// Scripts whose code points NFKC leaves alone one by one; skips the ICU
+// lookup for the bulk of CJK, Hangul and Cyrillic text.
+bool cjk_inert(UChar32 c) {
+  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0x0410 && c <= 0x044F) ||
+         (c >= 0x3041 && c <= 0x3096) || (c >= 0x30A1 && c <= 0x30FA);
+}
+
 const icu::Normalizer2* nfkc() {
   static const icu::Normalizer2* n = [] {
     UErrorCode st = U_ZERO_ERROR;
@@ -61,12 +68,24 @@ bool NormalizedText::build(std::string_view original) {
   uint32_t cp_index = 0;
   const auto len = static_cast<int32_t>(n);
   while (i < len) {
+    if (s[i] < 0x80) {
+      // ASCII run: copied as is, one code point per byte.
+      int32_t j = i;
+      while (j < len && s[j] < 0x80) ++j;
+      norm_.append(reinterpret_cast<const char*>(s + i), static_cast<size_t>(j - i));
+      const size_t old = src_cp_.size();
+      src_cp_.resize(old + static_cast<size_t>(j - i));
+      for (size_t k = old; k < src_cp_.size(); ++k) src_cp_[k] = cp_index++;
+      i = j;
+      continue;
+    }
     UChar32 c;
+    const int32_t from = i;
     U8_NEXT(s, i, len, c);
     if (c < 0) return false;  // invalid UTF-8
     size_t before = norm_.size();
-    if (c < 0x80) {
-      norm_.push_back(static_cast<char>(c));
+    if (cjk_inert(c)) {
+      norm_.append(reinterpret_cast<const char*>(s + from), static_cast<size_t>(i - from));
     } else if (is_ignorable(c)) {
       // dropped
     } else if (is_dash(c)) {

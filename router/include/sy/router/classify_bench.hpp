@@ -18,6 +18,11 @@ struct ClassifyBenchResult {
   double p99_us = 0.0;
   double mean_us = 0.0;
   double mb_s = 0.0;  // bytes / mean time
+  // Thread CPU time: the same figures without time spent preempted, which
+  // matters on a shared machine.
+  double cpu_p50_us = 0.0;
+  double cpu_p99_us = 0.0;
+  double cpu_mb_s = 0.0;
 };
 
 // A realistic mixed prompt (prose, code, logs, some CJK, numbers that are
