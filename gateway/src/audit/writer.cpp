@@ -35,7 +35,11 @@ class AuditLog::Impl {
     if (options_.queue_capacity == 0) options_.queue_capacity = 1;
   }
 
-  std::expected<void, std::string> open_file() { return file_.open(today()); }
+  std::expected<void, std::string> open_file() {
+    auto r = file_.open(today());
+    next_seq_.store(file_.next_seq());
+    return r;
+  }
   void start() { thread_ = std::thread([this] { run(); }); }
 
   void append(nlohmann::json record, AppendCallback done) {

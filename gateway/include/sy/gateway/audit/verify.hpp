@@ -15,7 +15,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "sy/gateway/audit/chain.hpp"
 
 namespace sy::gateway::audit {
 
@@ -56,6 +59,29 @@ struct VerifyReport {
 };
 
 VerifyReport verify(const std::vector<std::string>& files, const VerifyOptions& options);
+
+// The same checks fed line by line (verify() reads files into it; tests and
+// tools can feed memory). After the first break every call returns false.
+class Verifier {
+ public:
+  explicit Verifier(VerifyOptions options);
+  void begin_file(std::string name);
+  // One newline-terminated line, without its '\n'.
+  bool line(std::string_view text);
+  // A last line without its newline; `final`: no file follows.
+  bool torn_line(std::string_view text, bool final);
+  void fail_file(std::string why);  // the current file cannot be read
+  VerifyReport finish();
+
+ private:
+  bool fail(Break why, std::string message);
+
+  VerifyOptions options_;
+  ChainHasher hasher_;
+  VerifyReport report_;
+  std::uint64_t line_no_ = 0;
+  bool broken_ = false;
+};
 
 // "ok: N records in F files, seq A..B, hmac-sha256" or "FILE:LINE: message".
 std::string format_report(const VerifyReport& r);
