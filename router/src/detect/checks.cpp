@@ -85,7 +85,14 @@ bool cn_resident_id_ok(std::string_view id) {
   for (size_t i = 0; i < 17; ++i) sum += (id[i] - '0') * kWeights[i];
   char expect = kCheck[sum % 11];
   char got = id[17] == 'x' ? 'X' : id[17];
-  return got == expect;
+  if (got != expect) return false;
+  // Examples printed in GB 11643 and countless tutorials.
+  std::string upper(id);
+  if (upper[17] == 'x') upper[17] = 'X';
+  static constexpr std::string_view kExamples[] = {"11010519491231002X", "440524188001010014", "110101199003074477"};
+  for (auto e : kExamples)
+    if (upper == e) return false;
+  return true;
 }
 
 bool us_ssn_ok(std::string_view d) {

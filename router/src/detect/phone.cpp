@@ -38,7 +38,19 @@ std::string digits_of(std::string_view s) {
   return d;
 }
 
+// Ranges regulators reserve for drama and documentation.
+bool fictional_other(const PhoneNumber& num) {
+  const std::string nsn = std::to_string(num.national_number());
+  if (num.country_code() == 44) {
+    return nsn.compare(0, 7, "7700900") == 0 || nsn.compare(0, 7, "2079460") == 0 || nsn.compare(0, 7, "1632960") == 0 ||
+           nsn.compare(0, 7, "1134960") == 0 || nsn.compare(0, 7, "1214960") == 0 || nsn.compare(0, 7, "8081570") == 0;
+  }
+  if (num.country_code() == 61) return nsn.compare(0, 6, "491570") == 0 || nsn.compare(0, 6, "255501") == 0;
+  return false;
+}
+
 bool fictional_nanp(const PhoneNumber& num) {
+  if (fictional_other(num)) return true;
   if (num.country_code() != 1) return false;
   std::string nsn = std::to_string(num.national_number());
   if (nsn.size() != 10) return false;

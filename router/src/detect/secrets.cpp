@@ -35,8 +35,28 @@ bool is_uuid(std::string_view v) {
   return true;
 }
 
+// Credentials printed in vendor documentation (jwt.io, GitHub, Stripe,
+// Google, Slack docs): public examples, not secrets.
+bool documented_example(std::string_view v) {
+  static constexpr std::string_view kExamples[] = {
+      "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ",  // jwt.io payload
+      "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+      "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+      "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+      "sk_test_BQokikJOvBiI2HlWgH4olfQ2",
+      "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe",
+      "AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY",
+      "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy",
+      "xoxp-23984754863-2348975623103",
+      "T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+  };
+  for (auto e : kExamples)
+    if (v.find(e) != std::string_view::npos) return true;
+  return false;
+}
+
 bool random_looking(std::string_view v, size_t min_len) {
-  if (v.size() < min_len || looks_placeholder(v)) return false;
+  if (v.size() < min_len || looks_placeholder(v) || documented_example(v)) return false;
   Counts c = counts(v);
   if (c.digit == 0 && (c.upper == 0 || c.lower == 0)) return false;
   return entropy(v) >= 3.0;
@@ -56,6 +76,7 @@ void check_api_key_prefix(std::string_view t, size_t at, size_t end, Findings& o
     ++e;
   std::string_view body = t.substr(end, e - end);
   std::string_view whole = t.substr(at, e - at);
+  if (documented_example(whole)) return;
   if (aws) {
     if (body.size() != 16 || !std::all_of(body.begin(), body.end(), [](char c) { return is_upper(c) || is_digit(c); }))
       return;
@@ -64,7 +85,7 @@ void check_api_key_prefix(std::string_view t, size_t at, size_t end, Findings& o
     return;
   }
   if (jwt) {
-    if (std::count(whole.begin(), whole.end(), '.') != 2 || whole.size() < 40) return;
+    if (std::count(whole.begin(), whole.end(), '.') != 2 || whole.size() < 40 || documented_example(whole)) return;
     out.push_back({Kind::kApiKey, at, e});
     return;
   }
@@ -147,7 +168,7 @@ void check_webhook(std::string_view t, size_t at, size_t end, Findings& out) {
   std::string alnum;
   for (char c : tail)
     if (is_alnum(c)) alnum.push_back(c);
-  if (alnum.size() < 20 || looks_placeholder(tail)) return;
+  if (alnum.size() < 20 || looks_placeholder(tail) || documented_example(tail)) return;
   out.push_back({Kind::kApiKey, at, e});
 }
 
@@ -222,6 +243,10 @@ bool password_value_ok(std::string_view v, bool natural_language) {
       "password", "passwort", "pass", "secret", "changeme", "null", "none", "nil", "true", "false", "yes", "no",
       "required", "optional", "string", "hidden", "empty", "test", "admin", "mypassword", "yourpassword", "pwd",
       "undefined", "default", "prompt", "env", "required.", "n/a", "tbd", "xxxx",
+      // Values printed in product documentation and folklore, not anyone's password.
+      "hunter2", "correcthorsebatterystaple", "p@ssw0rd", "passw0rd", "password123", "password1", "changeit",
+      "my-secret-pw", "mysecretpassword", "admin123", "123456", "12345678", "letmein", "s3cr3t", "secret123", "pa55word",
+      "example123", "testpassword", "test1234", "postgres", "root", "guest", "demo",
   };
   for (auto p : kPlaceholders)
     if (l == p) return false;

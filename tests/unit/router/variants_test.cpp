@@ -91,3 +91,18 @@ TEST(Variants, MoreProviders) {
 
 }  // namespace
 }  // namespace sy::router::testing
+
+namespace sy::router::testing {
+namespace {
+
+TEST(Variants, DocumentedExamplesAreNotFindings) {
+  EXPECT_FALSE(finds_type("Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6"
+                          "IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+                          "API_KEY"));
+  EXPECT_FALSE(finds_type("docker run -e MYSQL_ROOT_PASSWORD=my-secret-pw -d mysql", "PASSWORD"));
+  EXPECT_FALSE(finds_type("Call +44 7700 900123 in the screenplay", "PHONE"));
+  EXPECT_FALSE(finds_type("The GitHub docs show ghp_16C7e42F292c6912E7710c838347Ae178B4a", "API_KEY"));
+}
+
+}  // namespace
+}  // namespace sy::router::testing
