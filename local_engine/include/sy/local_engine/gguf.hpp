@@ -80,6 +80,9 @@ class File {
   // Element count of an array value.
   std::optional<uint64_t> array_size(std::string_view key) const;
   std::vector<std::string_view> keys() const;  // in file order
+  struct Kv;
+  // Raw entry (for copying metadata verbatim, e.g. by Writer::copy_kv).
+  const Kv* kv(std::string_view key) const { return find(key); }
 
   const TensorInfo* tensor(std::string_view name) const;
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
@@ -89,7 +92,6 @@ class File {
   int shard_count() const { return static_cast<int>(shards_.size()); }
   uint64_t total_bytes() const;  // sum of all shard sizes
 
-  struct Kv;
   struct Shard;
 
  private:
