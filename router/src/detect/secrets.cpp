@@ -127,7 +127,13 @@ void check_key_name(std::string_view t, size_t at, size_t end, Findings& out) {
         break;
       }
     }
-    if (!ok || id.find("public") != std::string::npos || id.find("publishable") != std::string::npos) return;
+    if (!ok) return;
+    // Public keys and opaque non-secret tokens (pagination cursors, CSRF/state nonces).
+    static constexpr std::string_view kNotSecret[] = {"public", "publishable", "page", "next", "continuation", "sync",
+                                                      "cursor", "nonce", "state", "csrf", "xsrf", "idempotency",
+                                                      "cache", "sort", "partition", "foreign", "primary"};
+    for (auto w : kNotSecret)
+      if (id.find(w) != std::string::npos) return;
   }
   size_t p = e;
   auto skip = [&](auto pred) {
