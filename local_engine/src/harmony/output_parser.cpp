@@ -1,5 +1,5 @@
 // OutputParser: generated harmony tokens -> content / reasoning / tool-call deltas.
-#include <sstream>
+#include <string_view>
 
 #include "harmony/utf8.hpp"
 #include "sy/local_engine/harmony.hpp"
@@ -17,11 +17,26 @@ constexpr std::string_view kFunctionsPrefix = "functions.";
 
 int32_t id_or(const Tokenizer& tok, std::string_view text) { return tok.token_id(text).value_or(-1); }
 
-std::vector<std::string> words(std::string text) {
-  for (size_t p; (p = text.find(kConstrainMark)) != std::string::npos;) text.replace(p, kConstrainMark.size(), " ");
-  std::istringstream in(text);
+// Header words, split at whitespace and at <|constrain|>.
+std::vector<std::string> words(std::string_view text) {
   std::vector<std::string> out;
-  for (std::string w; in >> w;) out.push_back(w);
+  std::string cur;
+  auto flush_word = [&] {
+    if (!cur.empty()) out.push_back(std::move(cur));
+    cur.clear();
+  };
+  for (size_t i = 0; i < text.size();) {
+    if (text.substr(i).starts_with(kConstrainMark)) {
+      flush_word();
+      i += kConstrainMark.size();
+    } else if (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r') {
+      flush_word();
+      ++i;
+    } else {
+      cur += text[i++];
+    }
+  }
+  flush_word();
   return out;
 }
 
@@ -35,8 +50,7 @@ struct Header {
 Header parse_header(const std::string& header) {
   Header h;
   const size_t mark = header.find(kChannelMark);
-  const auto role_words = words(header.substr(0, mark));
-  for (const auto& w : role_words) {
+  for (const auto& w : words(std::string_view(header).substr(0, mark))) {
     if (w.starts_with("to=")) {
       h.recipient = w.substr(3);
     } else if (h.role.empty()) {
@@ -44,7 +58,7 @@ Header parse_header(const std::string& header) {
     }
   }
   if (mark != std::string::npos) {
-    for (const auto& w : words(header.substr(mark + kChannelMark.size()))) {
+    for (const auto& w : words(std::string_view(header).substr(mark + kChannelMark.size()))) {
       if (w.starts_with("to=")) {
         h.recipient = w.substr(3);
       } else if (h.channel.empty()) {
@@ -201,8 +215,6 @@ void OutputParser::emit_text(std::string text, std::vector<ChatDelta>& out) {
       d.tool_index = static_cast<int>(result_.tool_calls.size()) - 1;
       result_.tool_calls.back().arguments += text;
       break;
-    case Sink::kDrop:
-      return;
   }
   d.text = std::move(text);
   out.push_back(std::move(d));

@@ -1,4 +1,15 @@
 // render_chat: the gpt-oss chat template (as llama.cpp applies it) in code.
+// Byte-identical to the template on everything the goldens cover. Where the
+// template is silent or breaks, we deliberately differ:
+//  * every tool call of an assistant message is rendered (the template keeps
+//    only the first), and a tool result finds its function by tool_call_id
+//    (the template assumes the most recent call);
+//  * a tool without description gets no "// " comment line, and nested
+//    object parameters are written without the template's stray indentation;
+//  * arguments that are not JSON are passed through as written (the template
+//    would quote them);
+//  * message text never becomes special tokens (the template's output is
+//    re-tokenized with special parsing on, so a user could forge headers).
 #include <algorithm>
 #include <ctime>
 #include <nlohmann/json.hpp>

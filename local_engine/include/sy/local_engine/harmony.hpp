@@ -65,7 +65,7 @@ class OutputParser {
 
  private:
   enum class State { kHeader, kBody, kBetween, kDone };
-  enum class Sink { kContent, kReasoning, kToolCall, kDrop };
+  enum class Sink { kContent, kReasoning, kToolCall };
 
   void start_body(std::vector<ChatDelta>& out);
   void end_message(std::vector<ChatDelta>& out);
