@@ -6,6 +6,7 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <limits>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -167,7 +168,7 @@ class Client::Impl {
       bool reused = conn != nullptr;
       if (!conn) {
         std::optional<Error> err;
-        conn = co_await connect(st, err);
+        co_await connect(st, err, conn);
         if (!conn) {
           st->finish(std::move(err));
           co_return;
@@ -175,8 +176,13 @@ class Client::Impl {
       }
       Connection* raw = conn.get();
       st->abort = [raw] { raw->close(); };
-      Exchange ex = conn->tls ? co_await exchange(*conn->tls, *conn, req, st)
-                              : co_await exchange(*conn->plain, *conn, req, st);
+      // (co_await inside ?: is miscompiled by GCC 12: keep it in plain statements.)
+      Exchange ex;
+      if (conn->tls) {
+        co_await exchange(*conn->tls, *conn, req, st, ex);
+      } else {
+        co_await exchange(*conn->plain, *conn, req, st, ex);
+      }
       st->abort = nullptr;
       if (ex.retry_on_fresh && reused && !st->cancelled) continue;
       if (!ex.error && ex.keep_alive && !st->cancelled) {
@@ -205,7 +211,9 @@ class Client::Impl {
     return req;
   }
 
-  net::awaitable<std::unique_ptr<Connection>> connect(std::shared_ptr<CallState> st, std::optional<Error>& err) {
+  // Leaves `out` null and sets `err` on failure.
+  net::awaitable<void> connect(std::shared_ptr<CallState> st, std::optional<Error>& err,
+                               std::unique_ptr<Connection>& out) {
     auto ex = co_await net::this_coro::executor;
     error_code ec;
     tcp::resolver resolver(ex);
@@ -213,7 +221,7 @@ class Client::Impl {
     auto endpoints = co_await resolver.async_resolve(url_.host, url_.port, net::redirect_error(net::use_awaitable, ec));
     if (ec || st->cancelled) {
       err = Error{ErrorKind::kConnect, "resolve " + url_.host + ": " + ec.message()};
-      co_return nullptr;
+      co_return;
     }
     auto stream = std::make_unique<beast::tcp_stream>(ex);
     st->abort = [s = stream.get()] { s->close(); };
@@ -222,13 +230,14 @@ class Client::Impl {
     if (ec || st->cancelled) {
       err = Error{ec == beast::error::timeout ? ErrorKind::kConnectTimeout : ErrorKind::kConnect,
                   "connect " + url_.host + ":" + url_.port + ": " + ec.message()};
-      co_return nullptr;
+      co_return;
     }
     stream->socket().set_option(tcp::no_delay(true), ec);
     auto conn = std::make_unique<Connection>();
     if (!url_.tls) {
       conn->plain = std::move(stream);
-      co_return conn;
+      out = std::move(conn);
+      co_return;
     }
     conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*stream), ssl_ctx_);
     st->abort = [c = conn.get()] { c->close(); };
@@ -249,15 +258,14 @@ class Client::Impl {
       if (verify != X509_V_OK) why = std::string("certificate verification failed: ") + X509_verify_cert_error_string(verify);
       err = Error{ec == beast::error::timeout ? ErrorKind::kConnectTimeout : ErrorKind::kTls,
                   "TLS handshake with " + url_.host + ": " + why};
-      co_return nullptr;
+      co_return;
     }
-    co_return conn;
+    out = std::move(conn);
   }
 
   template <class Stream>
-  net::awaitable<Exchange> exchange(Stream& stream, Connection& conn, http::request<http::string_body>& req,
-                                    std::shared_ptr<CallState> st) {
-    Exchange out;
+  net::awaitable<void> exchange(Stream& stream, Connection& conn, http::request<http::string_body>& req,
+                                std::shared_ptr<CallState> st, Exchange& out) {
     error_code ec;
     conn.lowest().expires_after(options_.first_byte_timeout);
     st->request_sent = true;
@@ -266,10 +274,10 @@ class Client::Impl {
       out.retry_on_fresh = ec != beast::error::timeout;
       out.error = Error{ec == beast::error::timeout ? ErrorKind::kFirstByteTimeout : ErrorKind::kReset,
                         "write request: " + ec.message()};
-      co_return out;
+      co_return;
     }
     http::response_parser<http::buffer_body> parser;
-    parser.body_limit(boost::none);
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     conn.lowest().expires_after(options_.first_byte_timeout);
     co_await http::async_read_header(stream, conn.buffer, parser, net::redirect_error(net::use_awaitable, ec));
     if (ec) {
@@ -280,7 +288,7 @@ class Client::Impl {
                        ec != http::error::end_of_stream;
       out.error = Error{timeout ? ErrorKind::kFirstByteTimeout : (malformed ? ErrorKind::kProtocol : ErrorKind::kReset),
                         "read response headers: " + ec.message()};
-      co_return out;
+      co_return;
     }
     st->response_started = true;
     ResponseHead head;
@@ -295,7 +303,7 @@ class Client::Impl {
     while (!parser.is_done()) {
       if (st->cancelled) {
         out.error = Error{ErrorKind::kCancelled, "cancelled"};
-        co_return out;
+        co_return;
       }
       parser.get().body().data = buf;
       parser.get().body().size = sizeof buf;
@@ -307,11 +315,11 @@ class Client::Impl {
       if (ec) {
         out.error = Error{ec == beast::error::timeout ? ErrorKind::kIdleTimeout : ErrorKind::kReset,
                           "read response body: " + ec.message()};
-        co_return out;
+        co_return;
       }
     }
     out.keep_alive = parser.get().keep_alive();
-    co_return out;
+    co_return;
   }
 
   std::unique_ptr<Connection> take_idle() {

@@ -1,6 +1,7 @@
 #include "http_client.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -78,7 +79,7 @@ HttpResult http_stream(uint16_t port, const std::string& target, const std::stri
   if (ec) return r.error = "write: " + ec.message(), r;
   beast::flat_buffer buf;
   http::response_parser<http::buffer_body> parser;
-  parser.body_limit(boost::none);
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   http::read_header(stream, buf, parser, ec);
   if (ec) return r.error = "read header: " + ec.message(), r;
   copy_head(parser, r);

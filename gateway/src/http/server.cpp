@@ -117,6 +117,11 @@ class Server::Impl {
       parser.body_limit(options_.body_limit_bytes);
       stream.expires_after(first ? options_.header_timeout : options_.idle_timeout);
       co_await bhttp::async_read_header(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+      if (ec == bhttp::error::body_limit) {
+        co_await send_simple(stream, 413, "request body exceeds the limit of " + std::to_string(options_.body_limit_bytes) + " bytes",
+                             "request_too_large");
+        break;
+      }
       if (ec) {
         if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout && ec != net::error::eof &&
             ec != net::error::connection_reset && ec != net::error::operation_aborted) {

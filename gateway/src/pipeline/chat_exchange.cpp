@@ -432,8 +432,8 @@ void ChatExchange::reject(openai::ApiError error) {
     if (!error.retry_after.empty()) h.emplace_back("retry-after", error.retry_after);
     self->channel_->respond(error.status, std::move(h), relay.empty() ? openai::error_body(error) : relay);
   };
-  emit(std::move(record), std::move(send));
   log_access(error.status);
+  emit(std::move(record), std::move(send));
 }
 
 void ChatExchange::complete(int status) {
@@ -485,8 +485,8 @@ void ChatExchange::complete(int status) {
       self->channel_->respond(200, std::move(h), body);
     }
   };
-  emit(std::move(record), std::move(send));
   log_access(status);
+  emit(std::move(record), std::move(send));
 }
 
 }  // namespace sy::gateway
