@@ -90,7 +90,9 @@ std::vector<ChatDelta> OutputParser::feed(int32_t id) {
   if (stop) {
     if (state_ == State::kHeader) degrade_header(out);
     if (state_ == State::kBody) end_message(out);
-    finish_reason_ = (id == id_call_ && !result_.tool_calls.empty()) ? "tool_calls" : "stop";
+    // <|return|> ends with an answer; <|call|> (or a bare end of text after a
+    // call message) hands control to the client's tools.
+    finish_reason_ = (id != id_return_ && !result_.tool_calls.empty()) ? "tool_calls" : "stop";
     state_ = State::kDone;
     return out;
   }

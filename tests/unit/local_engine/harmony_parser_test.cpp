@@ -178,6 +178,11 @@ TEST(HarmonyParser, StopsOnReturnCallAndEndOfText) {
   const auto call = parse("<|channel|>final<|message|>hm<|call|>");
   EXPECT_EQ(call.result.finish_reason, "stop");
 
+  // A call message closed by <|end|> and then end of text still reports the call.
+  const auto eot_call = parse("<|channel|>commentary to=functions.f json<|message|>{}<|end|><|endoftext|>");
+  EXPECT_EQ(eot_call.result.finish_reason, "tool_calls");
+  ASSERT_EQ(eot_call.result.tool_calls.size(), 1u);
+
   // <|end|> alone never stops: the model goes on to the next message.
   const auto end = parse("<|channel|>analysis<|message|>think<|end|>");
   EXPECT_FALSE(end.done);
