@@ -51,6 +51,17 @@ bool fictional_other(const PhoneNumber& num) {
 
 bool fictional_nanp(const PhoneNumber& num) {
   if (fictional_other(num)) return true;
+  // Toll-free, shared-cost and premium numbers belong to businesses, not people
+  // (e.g. China's 400/800 hotlines, 1-800 numbers).
+  switch (PhoneNumberUtil::GetInstance()->GetNumberType(num)) {
+    case PhoneNumberUtil::TOLL_FREE:
+    case PhoneNumberUtil::PREMIUM_RATE:
+    case PhoneNumberUtil::SHARED_COST:
+    case PhoneNumberUtil::UAN:
+      return true;
+    default:
+      break;
+  }
   if (num.country_code() != 1) return false;
   std::string nsn = std::to_string(num.national_number());
   if (nsn.size() != 10) return false;

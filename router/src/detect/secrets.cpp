@@ -259,6 +259,14 @@ bool password_value_ok(std::string_view v, bool natural_language) {
   if (looks_placeholder(v) || v[0] == '$' || v[0] == '/' || v[0] == '~' || v[0] == '%' || v[0] == '{' || v[0] == '[' || v[0] == '(' ||
       v.find("{{") != std::string_view::npos)
     return false;
+  // Code, not a value: a call "getpass(" or a dotted reference "os.environ", "settings.DB_PASSWORD".
+  for (size_t k = 1; k < v.size(); ++k)
+    if (v[k] == '(' && is_word(v[k - 1])) return false;
+  {
+    size_t k = 0;
+    while (k < v.size() && (is_alpha(v[k]) || v[k] == '_')) ++k;
+    if (k > 0 && k < v.size() && v[k] == '.' && k + 1 < v.size() && (is_alpha(v[k + 1]) || v[k + 1] == '_')) return false;
+  }
   Counts c = counts(v);
   const int symbols = static_cast<int>(v.size()) - c.upper - c.lower - c.digit;
   if (natural_language || v.size() < 6) return (c.digit > 0 || symbols > 0) && (c.upper + c.lower > 0);
@@ -286,8 +294,11 @@ void check_password_word(std::string_view t, size_t at, size_t end, bool ascii_i
       return id.size() >= suf.size() && id.compare(id.size() - suf.size(), suf.size(), suf) == 0;
     };
     if (!(id.find("password") != std::string::npos || id.find("passwd") != std::string::npos || ends("pass") ||
-          ends("pwd") || ends("passphrase") || ends("passwort") || ends("kennwort")) ||
-        id == "oldpwd")
+          ends("pwd") || ends("passphrase") || ends("passwort") || ends("kennwort") || ends("passcode")) ||
+        id == "oldpwd" || ends("passwords"))
+      return;
+    // Inside a URI ("postgres://user:password@host"): the URI check owns it.
+    if (s > 0 && (t[s - 1] == ':' || t[s - 1] == '@') && window_before(t, s, 64).find("://") != std::string_view::npos)
       return;
     if (id.find("passport") != std::string::npos || id.find("compass") != std::string::npos || id == "bypass" ||
         id.find("passage") != std::string::npos || id.find("passeng") != std::string::npos)
@@ -330,7 +341,10 @@ void check_password_word(std::string_view t, size_t at, size_t end, bool ascii_i
     int words = 0;
     while (q < t.size() && q - p < 48 && words <= 5) {
       char c = t[q];
-      if (c == '\n' || c == '.' || c == '?' || c == '!' || c == ',' || c == '(' || c == ')') break;
+      // The bridge is a few plain words ("for the admin account").
+      if (!(is_alnum(c) || c == ' ' || c == '_' || c == '-' || c == '"' || c == '\'' || c == ':' || c == '=' ||
+            static_cast<unsigned char>(c) >= 0x80))
+        break;
       if (c == ' ') ++words;
       if ((c == ' ' && separator_at(q, after, natural)) || ((c == ':' || c == '=') && separator_at(q, after, natural))) {
         bridged = true;
