@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "sy/local_engine/gguf.hpp"
+#include <random>
 
 namespace sy::local_engine::gguf {
 namespace {
@@ -309,6 +310,61 @@ TEST(GgufBroken, MutatedFixtureTensorInfo) {
     auto b = all; uint32_t n = 9; std::memcpy(&b[info], &n, 4);
     expect_error(b, "n_dims");
   }
+}
+
+// Touches everything a loaded file exposes, so ASan sees any out-of-bounds view.
+size_t walk(const File& f) {
+  size_t sum = 0;
+  for (auto k : f.keys()) {
+    sum += k.size();
+    if (auto s = f.get_string(k)) sum += s->size();
+    if (auto a = f.get_string_array(k))
+      for (auto x : *a) sum += x.empty() ? 0 : static_cast<uint8_t>(x.back());
+    if (auto a = f.get_int_array(k)) sum += a->size();
+    if (auto a = f.get_float_array(k)) sum += a->size();
+  }
+  for (const auto& t : f.tensors())
+    if (t.nbytes) sum += t.data[0] + t.data[t.nbytes - 1];
+  return sum;
+}
+
+TEST(GgufBroken, RandomMutationsNeverCrash) {
+  Writer w;
+  w.counts(3, 4);
+  w.kv_str("general.architecture", "test");
+  w.kv_u32("general.alignment", 32);
+  w.str("arr"); w.put<uint32_t>(9); w.put<uint32_t>(8); w.put<uint64_t>(3); w.str("a"); w.str("bc"); w.str("def");
+  w.str("ints"); w.put<uint32_t>(9); w.put<uint32_t>(5); w.put<uint64_t>(2); w.put<int32_t>(1); w.put<int32_t>(2);
+  w.tensor("q", {32, 2}, 8, 0);
+  w.tensor("m", {64}, 39, 96);
+  w.tensor("f", {3}, 0, 160);
+  w.pad_and_data(192);
+  ASSERT_TRUE(File::from_bytes(w.out)) << File::from_bytes(w.out).error();
+  std::mt19937 rng(1234);
+  int parsed = 0, rejected = 0;
+  for (int i = 0; i < 4000; ++i) {
+    auto b = w.out;
+    const int flips = 1 + static_cast<int>(rng() % 4);
+    for (int k = 0; k < flips; ++k) {
+      const size_t at = rng() % b.size();
+      switch (rng() % 3) {
+        case 0: b[at] = static_cast<uint8_t>(rng()); break;
+        case 1: b[at] ^= static_cast<uint8_t>(1u << (rng() % 8)); break;
+        default: b[at] = (rng() & 1) ? 0xFF : 0x00; break;
+      }
+    }
+    if (rng() % 5 == 0) b.resize(rng() % b.size());
+    auto f = File::from_bytes(std::move(b));
+    if (f) {
+      ++parsed;
+      walk(**f);
+    } else {
+      ++rejected;
+      EXPECT_FALSE(f.error().empty());
+    }
+  }
+  EXPECT_GT(rejected, 1000);
+  EXPECT_GT(parsed, 100);  // mutations of tensor data bytes keep the file valid
 }
 
 TEST(GgufSplit, TwoShardsLoadAsOne) {
