@@ -24,7 +24,8 @@ void resolve_overlaps(detect::Findings& f) {
   if (f.size() < 2) return;
   std::sort(f.begin(), f.end(), [](const RawFinding& a, const RawFinding& b) {
     if (a.start != b.start) return a.start < b.start;
-    return a.end - a.start > b.end - b.start;
+    if (a.end - a.start != b.end - b.start) return a.end - a.start > b.end - b.start;
+    return a.kind < b.kind;  // same span: the more specific type (API_KEY before PASSWORD) wins
   });
   detect::Findings kept;
   for (const auto& r : f) {

@@ -63,7 +63,7 @@ constexpr std::string_view kMarkers[] = {
     "vertrouwelijk", "strikt vertrouwelijk", "confidenziale", "strettamente confidenziale", "geheim", "streng geheim",
     "конфиденциально", "Конфиденциально", "КОНФИДЕНЦИАЛЬНО", "для служебного пользования", "Для служебного пользования",
     "ДСП", "секретно", "Секретно", "СЕКРЕТНО", "poufne", "ściśle poufne", "konfidentiell", "fortroligt", "luottamuksellinen",
-    "gizli", "機密文書", "内部限定", "仅供内部参考", "内部参考", "秘密★", "机密★", "绝密★", "內部資料", "機密資料", "streng vertraulich", "nur für den internen gebrauch",
+    "gizli", "機密文書", "机密文件", "绝密文件", "秘密文件", "保密文件", "保密资料", "机密资料", "内部限定", "仅供内部参考", "内部参考", "秘密★", "机密★", "绝密★", "內部資料", "機密資料", "streng vertraulich", "nur für den internen gebrauch",
     "nur zur internen verwendung", "confidentiel", "strictement confidentiel", "diffusion restreinte",
     "usage interne", "confidencial", "estrictamente confidencial", "uso interno", "riservato", "riservato e confidenziale",
     "机密", "绝密", "秘密", "内部资料", "仅限内部使用", "内部使用", "内部文件", "商业秘密", "严格保密", "注意保密",
