@@ -1,6 +1,7 @@
 #include "log_file.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -95,7 +96,32 @@ std::string read_first_line(int fd, std::uint64_t size) {
 LogFile::LogFile(fs::path path, ChainHasher hasher, std::size_t rotate_bytes, bool rotate_daily)
     : path_(std::move(path)), hasher_(std::move(hasher)), rotate_bytes_(rotate_bytes), rotate_daily_(rotate_daily) {}
 
-LogFile::~LogFile() { close_fd(); }
+LogFile::~LogFile() { close(); }
+
+void LogFile::close() {
+  close_fd();
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+  lock_fd_ = -1;
+}
+
+// Two gateways appending to one chain would interleave seqs and break it. The
+// lock lives beside the log, not on it, so that it survives rotation; hidden,
+// so that `audit verify dir/*` does not pick it up.
+std::expected<void, std::string> LogFile::lock() {
+  if (lock_fd_ >= 0) return {};
+  const fs::path lock_path = path_.parent_path() / ("." + path_.filename().string() + ".lock");
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+  if (lock_fd_ < 0) return std::unexpected(sys_error("cannot open audit lock file", lock_path));
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    auto err = errno == EWOULDBLOCK
+                   ? fmt::format("audit log {} is in use by another writer (lock {})", path_.string(), lock_path.string())
+                   : sys_error("cannot lock", lock_path);
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+    return std::unexpected(err);
+  }
+  return {};
+}
 
 void LogFile::close_fd() {
   if (fd_ >= 0) ::close(fd_);
@@ -134,6 +160,7 @@ std::expected<void, std::string> LogFile::open(int64_t today) {
     close_fd();
     return std::unexpected(std::move(err));
   };
+  if (auto r = lock(); !r) return fail(r.error());
   auto found = resume_from(path_, fd_, true);
   if (!found) return fail(found.error());
   if (*found) {

@@ -33,7 +33,10 @@ class LogFile {
   // A failed write is cut back out and its seqs are reused.
   AppendOutcome append(std::vector<nlohmann::json>& records, int64_t today);
   std::expected<void, std::string> sync();
-  void close() { close_fd(); }
+  // Closes the file; the next open() resumes from what is on disk.
+  void close_data() { close_fd(); }
+  // Closes the file and releases the lock.
+  void close();
 
   std::uint64_t next_seq() const { return next_seq_; }
   std::uint64_t rotations() const { return rotations_; }
@@ -43,6 +46,7 @@ class LogFile {
   std::expected<bool, std::string> resume_from(const std::filesystem::path& file, int fd, bool active);
   void rotate(int64_t today);
   std::expected<void, std::string> open_active();
+  std::expected<void, std::string> lock();
   void close_fd();
 
   std::filesystem::path path_;
@@ -50,6 +54,7 @@ class LogFile {
   std::size_t rotate_bytes_;
   bool rotate_daily_;
   int fd_ = -1;
+  int lock_fd_ = -1;          // flock on <dir>/.<name>.lock: one writer per chain
   bool regular_ = true;       // rotation and resume apply to regular files only
   std::uint64_t bytes_ = 0;   // size of the active file
   std::uint64_t rotate_floor_ = 0;  // bytes at a failed rotation; retry after rotate_bytes more

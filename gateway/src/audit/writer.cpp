@@ -179,7 +179,7 @@ class AuditLog::Impl {
     } else {
       // After a failed fdatasync the kernel may have dropped the pages: reopen
       // later and resume from what is really on disk.
-      file_.close();
+      file_.close_data();
       for (auto& p : pending_) fail(p.done, r.error());
     }
     pending_.clear();

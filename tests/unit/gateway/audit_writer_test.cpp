@@ -293,6 +293,23 @@ TEST(AuditWriter, RefusesToExtendAChainWrittenWithAnotherKey) {
   EXPECT_TRUE(AuditLog::open(o).has_value());
 }
 
+TEST(AuditWriter, OneWriterPerChain) {
+  TempDir dir;
+  const auto path = dir.file("audit.jsonl");
+  auto first = AuditLog::open(options_for(path));
+  ASSERT_TRUE(first.has_value());
+  auto second = AuditLog::open(options_for(path));
+  ASSERT_FALSE(second.has_value());
+  EXPECT_NE(second.error().find("in use by another writer"), std::string::npos) << second.error();
+  append_n(**first, 2);
+  first->reset();
+  auto third = AuditLog::open(options_for(path));
+  ASSERT_TRUE(third.has_value()) << third.error();
+  EXPECT_EQ((*third)->append(sample_record(2)).get().seq, 2u);
+  // The lock file is hidden from globs and from the chain.
+  EXPECT_EQ(chain_files(path), std::vector<fs::path>{fs::path(path)});
+}
+
 TEST(AuditWriter, UnwritablePathFailsOpenWhenRejecting) {
   TempDir dir;
   // A directory cannot be created under a regular file, whoever runs the test.
