@@ -32,6 +32,17 @@ AppState::AppState(config::Config cfg)
   if (!ks) throw std::runtime_error("auth: " + ks.error());
   keys = std::make_unique<policies::KeyStore>(std::move(*ks));
   budgets = std::make_unique<policies::BudgetLedger>(clock);
+  if (!config.audit.path.empty()) {
+    auto log = audit::AuditLog::open(audit::writer_options(config.audit));
+    if (!log) throw std::runtime_error("audit log: " + log.error());
+    audit_log = std::move(*log);
+    audit = [log = audit_log.get()](nlohmann::json record, std::function<void(bool)> done) {
+      log->append(std::move(record), [done = std::move(done)](const audit::AppendResult& r) {
+        if (!r.durable) spdlog::error("audit record not durable: {}", r.error);
+        done(r.proceed);
+      });
+    };
+  }
   rate_limiter = std::make_unique<policies::RateLimiter>(clock);
 }
 

@@ -13,6 +13,7 @@
 #include "backends/cloud_backend.hpp"
 #include "backends/local_backend.hpp"
 #include "sy/config/config.hpp"
+#include "sy/gateway/audit/writer.hpp"
 #include "sy/policies/budget.hpp"
 #include "sy/policies/circuit_breaker.hpp"
 #include "sy/policies/clock.hpp"
@@ -43,6 +44,7 @@ struct AppState {
   std::unique_ptr<policies::BudgetLedger> budgets;
   std::unique_ptr<policies::RateLimiter> rate_limiter;
   DelayedExecutor timers;
+  std::unique_ptr<audit::AuditLog> audit_log;
   AuditSink audit;  // unset: audit disabled
   std::atomic<bool> draining{false};
 

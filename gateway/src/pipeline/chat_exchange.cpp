@@ -95,6 +95,7 @@ bool ChatExchange::prepare() {
     include_usage_ = iu != so->end() && iu->is_boolean() && iu->get<bool>();
   }
 
+  stage_ = "auth";
   auto auth_header = request_.header("authorization");
   auto tenant = app_.keys->authenticate(auth_header.empty() ? std::nullopt : std::optional<std::string_view>(auth_header));
   if (!tenant) {
@@ -119,6 +120,7 @@ bool ChatExchange::prepare() {
     ctx_.latency_budget_ms = tenant_->latency_budget_ms;
   }
 
+  stage_ = "routing";
   const auto& ropts = app_.config.routing;
   classification_ = app_.router->classify(chat_, ctx_);
   bool local_available = app_.local && app_.breakers->at(ropts.local_target).available();
@@ -143,6 +145,7 @@ bool ChatExchange::prepare() {
   }
   app_.volume.record(ctx_.key_id, classification_.prompt_tokens_estimate);
 
+  stage_ = "rate_limit";
   policies::RateLimits limits = policies::RateLimits::of(*tenant_);
   if (!tenant_->anonymous() && (limits.requests_per_minute || limits.tokens_per_minute)) {
     auto rl = app_.rate_limiter->check(ctx_.key_id, limits,
@@ -154,6 +157,7 @@ bool ChatExchange::prepare() {
     }
   }
 
+  stage_ = "budget";
   bool wants_cloud = std::find(decision_.targets.begin(), decision_.targets.end(), ropts.cloud_target) !=
                      decision_.targets.end();
   if (wants_cloud && !tenant_->anonymous() && (tenant_->budget_usd_per_day || tenant_->budget_usd_per_month)) {
@@ -169,6 +173,7 @@ bool ChatExchange::prepare() {
     }
   }
 
+  stage_ = "routing";
   plan_ = policies::plan_attempts(
       decision_.targets, decision_.egress, classification_.sensitive || classification_.fail_closed,
       [this](std::string_view target) {
@@ -181,6 +186,7 @@ bool ChatExchange::prepare() {
             "no_target_available", "", "1"});
     return false;
   }
+  stage_ = "dispatch";
   retries_.emplace(app_.config.policies.retries, app_.clock, std::random_device{}());
   completion_id_ = random_id("chatcmpl-");
   return true;
@@ -326,13 +332,8 @@ void ChatExchange::on_done(AttemptOutcome o) {
     permit_.reset();
     breaker_state = std::string(policies::to_string(app_.breakers->at(current_target_).state()));
   }
-  attempts_.push_back({{"target", current_target_},
-                       {"outcome", std::string(policies::to_string(bo))},
-                       {"code", o.code},
-                       {"status", o.status},
-                       {"latency_ms", std::chrono::duration<double, std::milli>(latency).count()},
-                       {"request_sent", o.request_sent},
-                       {"breaker_state", breaker_state}});
+  attempts_.push_back({current_target_, std::string(policies::to_string(bo)) + (o.code.empty() ? "" : ":" + o.code),
+                       o.status, std::chrono::duration<double, std::milli>(latency).count(), breaker_state});
   if (finished_) return;
 
   if (o.kind == AttemptOutcome::Kind::kSuccess) {
@@ -442,6 +443,7 @@ void ChatExchange::complete(int status) {
   finished_ = true;
   bool committed = committed_;
   std::string body = std::exchange(pending_body_, {});
+  stage_ = "complete";
   lock.unlock();
   const AttemptOutcome& o = final_outcome_;
   double actual = app_.price_usd(current_target_ == app_.config.routing.local_target ? app_.config.routing.local_model
@@ -454,7 +456,7 @@ void ChatExchange::complete(int status) {
   }
   openai::ApiError stream_error{502, "the answer was interrupted: " + o.message, "stream_interrupted", "", ""};
   auto record = audit_record(status, status == 200 || status == 499 ? nullptr : &stream_error);
-  record["cost_usd_actual"] = actual;
+  record["cost_actual_usd"] = actual;
   auto send = [self = shared_from_this(), status, committed, body, stream_error](bool durable) {
     if (status == 499) {
       self->channel_->finish();

@@ -14,6 +14,7 @@
 #include "http/response_channel.hpp"
 #include "http/server.hpp"
 #include "openai/errors.hpp"
+#include "sy/gateway/audit/record.hpp"
 #include "sy/policies/budget.hpp"
 #include "sy/policies/circuit_breaker.hpp"
 #include "sy/policies/failover.hpp"
@@ -50,6 +51,7 @@ class ChatExchange : public std::enable_shared_from_this<ChatExchange> {
   std::shared_ptr<http::ResponseChannel> channel_;
   std::string request_id_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::chrono::system_clock::time_point wall_started_ = std::chrono::system_clock::now();
 
   nlohmann::json body_;
   router::ChatRequest chat_;
@@ -75,7 +77,8 @@ class ChatExchange : public std::enable_shared_from_this<ChatExchange> {
   std::string pending_body_;
   std::optional<AttemptOutcome> last_failure_;
   std::vector<std::string> failover_notes_;
-  nlohmann::json attempts_ = nlohmann::json::array();
+  std::vector<audit::AttemptRecord> attempts_;
+  std::string stage_ = "bad_request";  // where the request is (audit `stage`)
   AttemptOutcome final_outcome_;
 };
 

@@ -12,48 +12,44 @@ namespace sy::gateway {
 using nlohmann::json;
 
 json ChatExchange::audit_record(int status, const openai::ApiError* error) const {
-  json findings = json::array();
-  std::map<std::string, int> counts;
-  for (const auto& f : classification_.findings) {
-    findings.push_back({{"type", f.type}, {"message", f.message}, {"field", f.field}, {"start", f.start},
-                        {"end", f.end}, {"detector", f.detector}, {"sensitive", f.sensitive}});
-    counts[f.type]++;
+  audit::RequestRecord r;
+  r.time = wall_started_;
+  r.request_id = request_id_;
+  r.key_id = ctx_.key_id;
+  r.model = chat_.model;
+  r.stream = chat_.stream;
+  r.stage = stage_;
+  if (stage_ != "bad_request" && stage_ != "auth") {
+    audit::ClassificationSummary cs;
+    cs.sensitive = classification_.sensitive || classification_.fail_closed;
+    cs.failed = classification_.fail_closed;
+    std::map<std::string, audit::EntityCount> by_type;
+    for (const auto& f : classification_.findings) {
+      auto& e = by_type[f.type];
+      e.type = f.type;
+      e.count++;
+      e.spans.push_back({f.message, static_cast<int>(f.start), static_cast<int>(f.end)});
+    }
+    for (auto& [_, e] : by_type) cs.entities.push_back(std::move(e));
+    r.classification = std::move(cs);
+    r.route = audit::RouteSummary{decision_.rule, decision_.targets, decision_.egress, decision_.reasons};
+    r.cost_estimated_usd = classification_.estimated_cost_usd;
   }
+  r.attempts = attempts_;
   const AttemptOutcome& o = final_outcome_;
-  json rec = {
-      {"time", std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::system_clock::now().time_since_epoch()).count()},
-      {"request_id", request_id_},
-      {"key_id", ctx_.key_id},
-      {"method", request_.method},
-      {"path", request_.target},
-      {"model", chat_.model},
-      {"stream", chat_.stream},
-      {"classification",
-       {{"sensitive", classification_.sensitive},
-        {"fail_closed", classification_.fail_closed},
-        {"fail_reason", classification_.fail_reason},
-        {"entity_counts", counts},
-        {"findings", findings},
-        {"prompt_tokens_estimate", classification_.prompt_tokens_estimate}}},
-      {"decision",
-       {{"targets", decision_.targets},
-        {"egress", decision_.egress},
-        {"reasons", decision_.reasons},
-        {"rule", decision_.rule}}},
-      {"attempts", attempts_},
-      {"route", current_target_},
-      {"commit_point_reached", committed_},
-      {"finish_reason", o.finish_reason},
-      {"tokens_in", o.prompt_tokens},
-      {"tokens_out", o.completion_tokens},
-      {"cost_usd_estimated", classification_.estimated_cost_usd},
-      {"ttft_ms", o.ttft_ms},
-      {"latency_ms", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count()},
-      {"status", status},
-  };
-  if (error) rec["error"] = {{"code", error->code}, {"type", openai::error_type_for_status(error->status)}};
-  return rec;
+  if (status == 200) r.served_by = current_target_;
+  r.commit_point_reached = committed_;
+  r.client_aborted = status == 499;
+  if (!o.finish_reason.empty()) r.finish_reason = o.finish_reason;
+  if (o.prompt_tokens || o.completion_tokens) {
+    r.tokens_in = o.prompt_tokens;
+    r.tokens_out = o.completion_tokens;
+  }
+  if (o.ttft_ms >= 0) r.ttft_ms = o.ttft_ms;
+  r.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
+  r.status = status;
+  if (error) r.error_type = openai::error_type_for_status(error->status);
+  return audit::to_json(r);
 }
 
 void ChatExchange::emit(json record, std::function<void(bool durable)> send_final) {
