@@ -19,6 +19,7 @@ constexpr const char* kIdentity =
     R"(|(?:门诊号|住院号|病历号|病案号|就诊卡号|医保卡号|ID号|診察券番号|カルテ番号|患者ID|患者番号)\s*[:：]?\s*[A-Za-z]{0,2}\d{4,})"
     R"(|^[\s\-*•>]*(?!(?:The|This|That|These|Those|A|An|In|On|Our|My|Your|His|Her|Their|What|How|Why|When|Which|Is|Are|Can|Does|Do|Please|If|For|Dear)\b)\p{Lu}[\p{Ll}'’\-]+(?:\s+\p{Lu}[\p{L}'’\-]+){1,2}\s*(?:\([^)]{0,60}\))?,?\s+(?:has|had|was|is|were|est|a|ha|hat|ist|wurde|leidet|fue|padece|sufre|tiene|è|era|recibe|receives|takes|nimmt|prend|suffers|presented|underwent|started|began|got)\b)"
     R"(|\b[Bb]ei\s+(?:(?:Frau|Herrn?|Patient(?:in)?)\s+)?\p{Lu}\p{Ll}+(?:\s+\p{Lu}[\p{L}\-]+)+)"
+    R"(|\p{Lu}\p{Ll}+\s+\p{Lu}[\p{L}'’\-]+(?:\s*\([^)]{0,40}\))?,?\s+(?:who\s+|which\s+)?(?:has\s+been|had\s+been|was|is|got)\s+(?:newly\s+|recently\s+)?(?:diagnosed|treated|admitted|hospitali[sz]ed|prescribed|started\s+on)\b)"
     R"(|\ba\s+\p{Lu}\p{Ll}+\s+\p{Lu}\p{Ll}+\s+(?:se\s+)?le\s+diagnostic)"
     R"(|\p{Lu}\p{Ll}+\s+\p{Lu}[\p{L}'’\-]+\s*[,(]\s*(?:geb\.|born|b\.|DOB|d\.o\.b\.|né|née|nacid[oa]|nat[oa]))"
     R"(|\p{Han}{2,4}(?:さん|様|氏)))";

@@ -365,8 +365,15 @@ void check_password_word(std::string_view t, size_t at, size_t end, bool ascii_i
     if (p >= t.size() || t[p] != quote) return;
   } else {
     while (p < t.size() && !is_space(t[p]) && static_cast<unsigned char>(t[p]) < 0x80 && t[p] != '"' &&
-           t[p] != '\'' && t[p] != '`')
+           t[p] != '\'' && t[p] != '`') {
+      // "...&useSSL=true": the next query/connection-string parameter starts.
+      if ((t[p] == '&' || t[p] == ';') && p > vs) {
+        size_t q = p + 1;
+        while (q < t.size() && (is_word(t[q]) || t[q] == '.')) ++q;
+        if (q > p + 1 && q < t.size() && t[q] == '=') break;
+      }
       ++p;
+    }
     while (p > vs && (t[p - 1] == '.' || t[p - 1] == ',' || t[p - 1] == ';' || t[p - 1] == ')')) --p;
   }
   std::string_view v = t.substr(vs, p - vs);

@@ -106,3 +106,22 @@ TEST(Variants, DocumentedExamplesAreNotFindings) {
 
 }  // namespace
 }  // namespace sy::router::testing
+
+namespace sy::router::testing {
+namespace {
+
+TEST(Variants, ContextualForms) {
+  EXPECT_TRUE(finds_type("Write a sick note for my employee John Miller, who has been diagnosed with COVID-19.", "MEDICAL"));
+  EXPECT_TRUE(finds("*** STRICTLY PRIVATE AND CONFIDENTIAL ***\nSalary review", "CONFIDENTIAL_MARKER",
+                    "STRICTLY PRIVATE AND CONFIDENTIAL"));
+  EXPECT_TRUE(finds("jdbc:mysql://db.acme-corp.io:3306/shop?user=app&password=Mz7#kQ2vLp&useSSL=true", "PASSWORD",
+                    "Mz7#kQ2vLp"));
+  EXPECT_TRUE(finds("git remote set-url origin https://oauth2:glpat-8xKq2LmZ9vBn4RtY7wPc@gitlab.com/acme/app.git",
+                    "API_KEY", "glpat-8xKq2LmZ9vBn4RtY7wPc"));
+  EXPECT_FALSE(finds_type("请问 400-820-8820 是哪家公司的客服电话？", "PHONE"));
+  EXPECT_FALSE(finds_type("export DATABASE_URL=postgres://user:password@localhost:5432/db", "PASSWORD"));
+  EXPECT_FALSE(finds_type("password = getpass.getpass(\"Password: \")", "PASSWORD"));
+}
+
+}  // namespace
+}  // namespace sy::router::testing
