@@ -2,7 +2,9 @@
 // to original code points, estimate tokens and cost. Any failure to scan
 // fails closed (sensitive).
 #include <algorithm>
+#include <bit>
 #include <charconv>
+#include <cstring>
 #include <set>
 
 #include "detect/detectors.hpp"
@@ -48,14 +50,31 @@ void resolve_overlaps(detect::Findings& f) {
 }
 
 double estimate_tokens(std::string_view s, double bytes_per_token) {
-  // Branch-free counts (vectorised): ASCII bytes and UTF-8 lead bytes by length.
-  int64_t ascii = 0, lead2 = 0, lead3 = 0, lead4 = 0;
-  for (unsigned char c : s) {
-    ascii += c < 0x80;
-    lead2 += (c >= 0xC0) & (c < 0xE0);
-    lead3 += (c >= 0xE0) & (c < 0xF0);
+  // Eight bytes at a time: popcounts of the high bits give ASCII bytes and
+  // UTF-8 lead bytes by sequence length (2, 3, 4 bytes).
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  int64_t nonascii = 0, lead = 0, lead3up = 0, lead4 = 0;
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    const uint64_t hi = w & kHigh;
+    if (hi == 0) continue;
+    const uint64_t b6 = (w << 1) & kHigh, b5 = (w << 2) & kHigh, b4 = (w << 3) & kHigh;
+    nonascii += std::popcount(hi);
+    lead += std::popcount(hi & b6);
+    lead3up += std::popcount(hi & b6 & b5);
+    lead4 += std::popcount(hi & b6 & b5 & b4);
+  }
+  for (; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    nonascii += c >= 0x80;
+    lead += c >= 0xC0;
+    lead3up += c >= 0xE0;
     lead4 += c >= 0xF0;
   }
+  const int64_t ascii = static_cast<int64_t>(s.size()) - nonascii;
+  const int64_t lead2 = lead - lead3up, lead3 = lead3up - lead4;
   // o200k: ~1 token per CJK character, ~0.5 per 2-byte (Latin/Cyrillic) one.
   return static_cast<double>(ascii) / bytes_per_token + 0.5 * static_cast<double>(lead2) +
          static_cast<double>(lead3) + 1.5 * static_cast<double>(lead4);

@@ -297,7 +297,6 @@ bool Detectors::scan(std::string_view t, Findings& out) const {
   }
   if (on(enabled_, Kind::kEmail)) scan_emails(t, out);
   if (on(enabled_, Kind::kIpAddress)) scan_ipv6(t, out);
-  if (on(enabled_, Kind::kIban)) scan_ibans(t, out);
   scan_numbers(t, enabled_, out);
   return true;
 }

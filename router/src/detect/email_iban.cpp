@@ -86,33 +86,40 @@ void scan_emails(std::string_view t, Findings& out) {
   }
 }
 
-void scan_ibans(std::string_view t, Findings& out) {
+size_t try_iban_at(std::string_view t, size_t i, Findings& out) {
   const size_t n = t.size();
-  for (size_t i = 0; i + 15 <= n; ++i) {
-    if (!is_digit(t[i + 2]) || !is_digit(t[i + 3]) || !is_upper(t[i]) || !is_upper(t[i + 1])) continue;
-    if (i > 0 && is_word(t[i - 1])) continue;
-    const int len = iban_length(t.substr(i, 2));
-    if (len == 0) continue;
-    std::string compact;
-    size_t j = i;
-    size_t end = i;
-    while (j < n && static_cast<int>(compact.size()) < len) {
-      char c = t[j];
-      if (is_digit(c) || is_upper(c)) {
-        compact.push_back(c);
-        ++j;
-        end = j;
-      } else if ((c == ' ' || c == '-') && j + 1 < n && is_alnum(t[j + 1]) && j > i && is_alnum(t[j - 1])) {
-        ++j;
-      } else {
-        break;
-      }
+  if (i + 15 > n || !is_upper(t[i]) || !is_upper(t[i + 1]) || !is_digit(t[i + 2]) || !is_digit(t[i + 3])) return 0;
+  if (i > 0 && is_word(t[i - 1])) return 0;
+  const int len = iban_length(t.substr(i, 2));
+  if (len == 0) return 0;
+  char compact[40];
+  int got = 0;
+  size_t j = i;
+  size_t end = i;
+  while (j < n && got < len) {
+    char c = t[j];
+    if (is_digit(c) || is_upper(c)) {
+      compact[got++] = c;
+      ++j;
+      end = j;
+    } else if ((c == ' ' || c == '-') && j + 1 < n && is_alnum(t[j + 1]) && j > i && is_alnum(t[j - 1])) {
+      ++j;
+    } else {
+      break;
     }
-    if (static_cast<int>(compact.size()) != len) continue;
-    if (end < n && is_word(t[end])) continue;
-    if (!iban_ok(compact) || is_example_iban(compact)) continue;
-    out.push_back({Kind::kIban, i, end});
-    i = end;
+  }
+  if (got != len) return 0;
+  if (end < n && is_word(t[end])) return 0;
+  std::string_view iban(compact, static_cast<size_t>(got));
+  if (!iban_ok(iban) || is_example_iban(iban)) return 0;
+  out.push_back({Kind::kIban, i, end});
+  return end;
+}
+
+void scan_ibans(std::string_view t, Findings& out) {
+  for (size_t i = 0; i + 15 <= t.size(); ++i) {
+    if (!is_digit(t[i + 2]) || !is_digit(t[i + 3])) continue;
+    if (size_t end = try_iban_at(t, i, out)) i = end;
   }
 }
 

@@ -239,7 +239,12 @@ void scan_numbers(std::string_view t, const Enabled& en, Findings& out) {
     if (is_word(prev) || prev == '/' || prev == '@' || prev == '\\' || prev == '$' || prev == '%' ||
         (prev == '.' && i >= 2 && is_alnum(t[i - 2])) || (prev == '-' && i >= 2 && is_alnum(t[i - 2])) ||
         (prev == '+' && c != '+')) {
-      // Inside a word or a longer identifier: skip the whole run.
+      // Inside a word or a longer identifier: skip the whole run. Two
+      // capitals then digits may open an IBAN ("DE89 3704 ...").
+      if (on(en, Kind::kIban) && i >= 2 && is_upper(t[i - 1]) && is_upper(t[i - 2]) && i + 1 < n &&
+          is_digit(t[i + 1])) {
+        try_iban_at(t, i - 2, out);
+      }
       size_t from = i;
       while (i < n && (is_word(t[i]) || t[i] == '.' || t[i] == '-')) ++i;
       if (i == from) ++i;

@@ -16,6 +16,9 @@ void scan_numbers(std::string_view t, const Enabled& e, Findings& out);
 void scan_ipv6(std::string_view t, Findings& out);
 void scan_emails(std::string_view t, Findings& out);
 void scan_ibans(std::string_view t, Findings& out);
+// IBAN starting at byte i (two letters + two digits); returns its end or 0.
+// scan_numbers calls it when it meets letters followed by digits.
+size_t try_iban_at(std::string_view t, size_t i, Findings& out);
 
 // Trigger-driven detectors: `at`/`end` locate the trigger literal.
 void check_api_key_prefix(std::string_view t, size_t at, size_t end, Findings& out);
