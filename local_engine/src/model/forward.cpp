@@ -61,6 +61,18 @@ void Context::matmul(const MatrixView& w, const float* x, int n_tokens, float* y
   kernels::cpu::matmul(w, x, n_tokens, y, mode, pool_);
 }
 
+void Context::matmul_shared(std::initializer_list<std::pair<const MatrixView*, float*>> outs, const float* x,
+                            int n_tokens) {
+  bool all_blocks = options_.path == NumericPath::kFast;
+  for (const auto& [w, y] : outs) all_blocks = all_blocks && kernels::cpu::is_block_type(w->type);
+  if (!all_blocks) {
+    for (const auto& [w, y] : outs) matmul(*w, x, n_tokens, y);
+    return;
+  }
+  const auto xq = kernels::cpu::quantize_rows_q8_0(x, n_tokens, outs.begin()->first->cols);
+  for (const auto& [w, y] : outs) kernels::cpu::matmul_q8(*w, xq.data(), n_tokens, y, pool_);
+}
+
 std::expected<void, std::string> Context::decode(std::span<const int32_t> tokens, bool all_logits,
                                                  std::vector<float>& logits) {
   const HyperParams& hp = model_.hparams();
@@ -100,9 +112,7 @@ void Context::attention_block(int il, std::vector<float>& x, int T) {
   std::vector<float> h(static_cast<size_t>(T) * E);
   for (int t = 0; t < T; ++t) rms_norm(&x[static_cast<size_t>(t) * E], w.attn_norm.data(), &h[static_cast<size_t>(t) * E], E, hp.rms_eps);
   std::vector<float> q(static_cast<size_t>(T) * Q), k(static_cast<size_t>(T) * KV), v(static_cast<size_t>(T) * KV);
-  matmul(w.attn_q, h.data(), T, q.data());
-  matmul(w.attn_k, h.data(), T, k.data());
-  matmul(w.attn_v, h.data(), T, v.data());
+  matmul_shared({{&w.attn_q, q.data()}, {&w.attn_k, k.data()}, {&w.attn_v, v.data()}}, h.data(), T);
   add_bias(q.data(), w.q_bias.data(), T, Q);
   add_bias(k.data(), w.k_bias.data(), T, KV);
   add_bias(v.data(), w.v_bias.data(), T, KV);
@@ -214,8 +224,8 @@ void Context::moe_block(int il, std::vector<float>& x, int T) {
     up.resize(static_cast<size_t>(n) * F);
     act.resize(static_cast<size_t>(n) * F);
     d.resize(static_cast<size_t>(n) * E);
-    matmul(Model::expert(w.gate_exps, e, F), ue.data(), n, g.data());
-    matmul(Model::expert(w.up_exps, e, F), ue.data(), n, up.data());
+    const MatrixView gate = Model::expert(w.gate_exps, e, F), upw = Model::expert(w.up_exps, e, F);
+    matmul_shared({{&gate, g.data()}, {&upw, up.data()}}, ue.data(), n);
     add_bias(g.data(), &w.gate_bias[static_cast<size_t>(e) * F], n, F);
     add_bias(up.data(), &w.up_bias[static_cast<size_t>(e) * F], n, F);
     for (size_t i = 0; i < act.size(); ++i) act[i] = kernels::swiglu_oai(g[i], up[i]);
