@@ -47,14 +47,15 @@ bool cue_before(std::string_view t, size_t pos, std::initializer_list<std::strin
   return false;
 }
 
-bool phone_cue(std::string_view t, size_t pos) {
+bool phone_cue(std::string_view t, size_t pos, size_t window) {
   return cue_before(t, pos,
                     {"tel", "phone", "mobile", "cell", "call", "contact", "whatsapp", "sms", "fax", "dial", "ring",
                      "电话", "手机", "联系", "致电", "电話", "電話", "携帯", "連絡", "teléfono", "telefono",
                      "téléphone", "telefon", "handy", "rufnummer", "móvil", "movil", "portable", "número",
                      "numero", "号码", "號碼", "전화", "cellulare", "reach me", "text me", "wechat", "微信", "tél",
                      "mobil", "cel", "fono", "연락처", "휴대폰", "핸드폰", "번호", "điện thoại", "telp", "телефон",
-                     "моб", "тел", "hotline", "emergency", "notfall", "電話番号", "联系方式"});
+                     "моб", "тел", "電話番号", "联系方式"},
+                    window);
 }
 
 // Reads one numeric token starting at i (a digit, '+' or '(').
@@ -217,7 +218,8 @@ void classify_token(std::string_view t, const Token& tok, const Enabled& en, Fin
     }
   }
   if (nd > 15 || !on(en, Kind::kPhone)) return;
-  bool cue = phone_cue(t, tok.start);
+  // The cue relaxes grouping and admits ungrouped numbers, so it must be close ("Tel: ", "电话：").
+  bool cue = phone_cue(t, tok.start, 24);
   if (phone_ok(t.substr(tok.start, tok.end - tok.start), tok.plus, cue)) {
     out.push_back({Kind::kPhone, tok.start, tok.end});
   }
