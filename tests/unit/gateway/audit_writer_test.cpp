@@ -147,7 +147,9 @@ TEST(AuditWriter, RotationBySizeKeepsTheChainAcrossFiles) {
     auto lines = read_lines(f.string());
     ASSERT_FALSE(lines.empty()) << f;
     total += lines.size();
-    if (!prev_last_hash.empty()) EXPECT_EQ(nlohmann::json::parse(lines.front())["prev"], prev_last_hash) << f;
+    if (!prev_last_hash.empty()) {
+      EXPECT_EQ(nlohmann::json::parse(lines.front())["prev"], prev_last_hash) << f;
+    }
     prev_last_hash = nlohmann::json::parse(lines.back())["hash"];
   }
   EXPECT_EQ(total, 40u);
