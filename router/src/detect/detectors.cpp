@@ -46,7 +46,7 @@ constexpr std::string_view kWebhooks[] = {
 constexpr std::string_view kKeyNames[] = {"key", "token", "secret", "bearer", "basic"};
 
 constexpr std::string_view kPasswordIds[] = {"password", "passwd", "pwd", "passphrase", "pass", "passwort", "kennwort",
-                                             "passcode", "passwoord"};
+                                             "passcode", "passwoord", "pw"};
 constexpr std::string_view kPasswordWords[] = {
     "密码", "口令", "パスワード", "비밀번호", "пароль", "Пароль", "ПАРОЛЬ", "mot de passe", "contraseña", "contrasena",
     "Contraseña", "senha", "wachtwoord", "hasło", "parola d'ordine", "暗証番号", "密碼", "şifre", "Şifre",

@@ -88,9 +88,13 @@ void scan_emails(std::string_view t, Findings& out) {
 
 size_t try_iban_at(std::string_view t, size_t i, Findings& out) {
   const size_t n = t.size();
-  if (i + 15 > n || !is_upper(t[i]) || !is_upper(t[i + 1]) || !is_digit(t[i + 2]) || !is_digit(t[i + 3])) return 0;
+  if (i + 15 > n || !is_alpha(t[i]) || !is_alpha(t[i + 1]) || !is_digit(t[i + 2]) || !is_digit(t[i + 3])) return 0;
   if (i > 0 && is_word(t[i - 1])) return 0;
-  const int len = iban_length(t.substr(i, 2));
+  // Lower-case IBANs ("de44 5001 ...") are checked upper-cased; mod-97 and the
+  // exact country length keep ordinary words out.
+  const char cc[2] = {static_cast<char>(is_lower(t[i]) ? t[i] - 32 : t[i]),
+                      static_cast<char>(is_lower(t[i + 1]) ? t[i + 1] - 32 : t[i + 1])};
+  const int len = iban_length(std::string_view(cc, 2));
   if (len == 0) return 0;
   char compact[40];
   int got = 0;
@@ -98,8 +102,8 @@ size_t try_iban_at(std::string_view t, size_t i, Findings& out) {
   size_t end = i;
   while (j < n && got < len) {
     char c = t[j];
-    if (is_digit(c) || is_upper(c)) {
-      compact[got++] = c;
+    if (is_digit(c) || is_alpha(c)) {
+      compact[got++] = is_lower(c) ? static_cast<char>(c - 32) : c;
       ++j;
       end = j;
     } else if ((c == ' ' || c == '-') && j + 1 < n && is_alnum(t[j + 1]) && j > i && is_alnum(t[j - 1])) {

@@ -243,7 +243,7 @@ void scan_numbers(std::string_view t, const Enabled& en, Findings& out) {
         (prev == '+' && c != '+')) {
       // Inside a word or a longer identifier: skip the whole run. Two
       // capitals then digits may open an IBAN ("DE89 3704 ...").
-      if (on(en, Kind::kIban) && i >= 2 && is_upper(t[i - 1]) && is_upper(t[i - 2]) && i + 1 < n &&
+      if (on(en, Kind::kIban) && i >= 2 && is_alpha(t[i - 1]) && is_alpha(t[i - 2]) && i + 1 < n &&
           is_digit(t[i + 1])) {
         try_iban_at(t, i - 2, out);
       }

@@ -294,7 +294,8 @@ void check_password_word(std::string_view t, size_t at, size_t end, bool ascii_i
       return id.size() >= suf.size() && id.compare(id.size() - suf.size(), suf.size(), suf) == 0;
     };
     if (!(id.find("password") != std::string::npos || id.find("passwd") != std::string::npos || ends("pass") ||
-          ends("pwd") || ends("passphrase") || ends("passwort") || ends("kennwort") || ends("passcode")) ||
+          ends("pwd") || ends("passphrase") || ends("passwort") || ends("kennwort") || ends("passcode") || id == "pw" ||
+          ends("_pw") || ends("-pw")) ||
         id == "oldpwd" || ends("passwords"))
       return;
     // Inside a URI ("postgres://user:password@host"): the URI check owns it.

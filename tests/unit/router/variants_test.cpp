@@ -125,3 +125,16 @@ TEST(Variants, ContextualForms) {
 
 }  // namespace
 }  // namespace sy::router::testing
+
+namespace sy::router::testing {
+namespace {
+
+TEST(Variants, LowerCaseIbanAndShortPasswordNames) {
+  EXPECT_TRUE(finds("iban: de44 5001 0517 5407 3249 31", "IBAN", "de44 5001 0517 5407 3249 31"));
+  EXPECT_FALSE(finds_type("see section es12 of the spec for 2100 0418 4502 0005 1399 rules", "IBAN"));
+  EXPECT_TRUE(finds("wifi pw: Lx9#mQ2vZk", "PASSWORD", "Lx9#mQ2vZk"));
+  EXPECT_TRUE(finds("DB_PW=Rk7!pZ2qWm", "PASSWORD", "Rk7!pZ2qWm"));
+}
+
+}  // namespace
+}  // namespace sy::router::testing
