@@ -51,9 +51,8 @@ bool phone_cue(std::string_view t, size_t pos, size_t window) {
   return cue_before(t, pos,
                     {"tel", "phone", "mobile", "cell", "call", "contact", "whatsapp", "sms", "fax", "dial", "ring",
                      "电话", "手机", "联系", "致电", "电話", "電話", "携帯", "連絡", "teléfono", "telefono",
-                     "téléphone", "telefon", "handy", "rufnummer", "móvil", "movil", "portable", "número",
-                     "numero", "号码", "號碼", "전화", "cellulare", "reach me", "text me", "wechat", "微信", "tél",
-                     "mobil", "cel", "fono", "연락처", "휴대폰", "핸드폰", "번호", "điện thoại", "telp", "телефон",
+                     "téléphone", "telefon", "handy", "rufnummer", "móvil", "movil", "portable", "전화", "cellulare", "reach me", "text me", "wechat", "微信", "tél",
+                     "mobil", "cel", "fono", "연락처", "휴대폰", "핸드폰", "điện thoại", "telp", "телефон",
                      "моб", "тел", "電話番号", "联系方式"},
                     window);
 }
@@ -218,6 +217,18 @@ void classify_token(std::string_view t, const Token& tok, const Enabled& en, Fin
     }
   }
   if (nd > 15 || !on(en, Kind::kPhone)) return;
+  // The tail of a longer alphanumeric code ("1Z 999 AA1 01 2345 6784"): the
+  // word just before mixes letters and digits.
+  if (tok.start >= 2 && t[tok.start - 1] == ' ' && is_alnum(t[tok.start - 2])) {
+    size_t w = tok.start - 1;
+    bool letter = false, digit = false;
+    while (w > 0 && is_alnum(t[w - 1])) {
+      letter |= is_alpha(t[w - 1]);
+      digit |= is_digit(t[w - 1]);
+      --w;
+    }
+    if (letter && digit) return;
+  }
   // The cue relaxes grouping and admits ungrouped numbers, so it must be close ("Tel: ", "电话：").
   bool cue = phone_cue(t, tok.start, 24);
   if (phone_ok(t.substr(tok.start, tok.end - tok.start), tok.plus, cue)) {
