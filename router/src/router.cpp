@@ -169,6 +169,13 @@ RouteDecision Router::decide(const ChatRequest& req, const RequestContext& ctx, 
     }
   }
 
+  // An explicitly requested local model is served locally only (the cloud
+  // would answer with a different model).
+  if (is_local_model(req.model) && !(chosen.size() == 1 && chosen[0] == L)) {
+    chosen = {L};
+    d.reasons.push_back("local model '" + req.model + "' requested");
+  }
+
   // 3. Pseudo targets.
   std::vector<std::string> expanded;
   for (const auto& t : chosen) {

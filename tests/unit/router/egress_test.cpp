@@ -262,3 +262,22 @@ TEST(LatencyModelTest, EwmaAndQueue) {
 
 }  // namespace
 }  // namespace sy::router::testing
+
+namespace sy::router::testing {
+namespace {
+
+TEST(Rules, ExplicitLocalModelIsServedLocally) {
+  RouterOptions o;
+  o.rules.push_back({"cloud-first", {}, {"cloud", "local"}});
+  Router r(o);
+  auto req = user_request(kPlain, o.local_model);
+  auto d = r.decide(req, {}, r.classify(req, {}), {});
+  EXPECT_EQ(d.targets, std::vector<std::string>{"local"});
+  auto cloud_req = user_request(kPlain, "gpt-4o");
+  auto dc = r.decide(cloud_req, {}, r.classify(cloud_req, {}), {});
+  EXPECT_EQ(dc.targets, (std::vector<std::string>{"cloud", "local"}));
+  EXPECT_EQ(dc.model_for_cloud, "gpt-4o");
+}
+
+}  // namespace
+}  // namespace sy::router::testing
