@@ -189,7 +189,14 @@ TEST(Audit, SigkillUnderLoadLosesNothingAcknowledged) {
       }
     });
   }
-  std::this_thread::sleep_for(1500ms);
+  // Kill mid-load, once a fair number of responses were acknowledged (fsync per record).
+  for (int i = 0; i < 300; ++i) {
+    {
+      std::lock_guard lock(mu);
+      if (completed.size() >= 20) break;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
   gw.signal(SIGKILL);
   stop = true;
   for (auto& c : clients) c.join();

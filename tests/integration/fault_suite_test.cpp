@@ -79,6 +79,7 @@ struct Outcome {
   bool clean_done = false;   // stream ended with [DONE]
   bool error_event = false;  // stream ended with an explicit error event
   std::string body;
+  std::string route;  // X-Switchyard-Route and -Reason, for failure messages
 };
 
 Outcome send(uint16_t port, const Case& c, bool stream, HeaderList extra = {}) {
@@ -90,6 +91,7 @@ Outcome send(uint16_t port, const Case& c, bool stream, HeaderList extra = {}) {
                         : http_call(port, "POST", "/v1/chat/completions", req.dump(), h, 30s);
   o.status = r.status;
   o.body = r.body;
+  o.route = r.header("x-switchyard-route") + " / " + r.header("x-switchyard-reason");
   if (stream && r.status == 200) {
     auto events = sse_data(r.body);
     o.clean_done = !events.empty() && events.back() == "[DONE]";
@@ -216,7 +218,7 @@ TEST(FaultSuite, StallAndResetMidStreamEndWithAnExplicitError) {
     ASSERT_NE(plain, nullptr);
     Outcome o = send(gw.port(), *plain, true);
     ASSERT_EQ(o.status, 200) << o.body;
-    EXPECT_FALSE(o.clean_done) << o.body;
+    EXPECT_FALSE(o.clean_done) << o.route << "\n" << o.body;
     EXPECT_TRUE(o.error_event) << o.body;
     EXPECT_NE(o.body.find("tok0"), std::string::npos);  // what arrived before the fault was relayed
     run_mix(gw, &cloud, false, true);  // sensitive ones still stay local and succeed
@@ -270,6 +272,9 @@ TEST(FaultSuite, LocalSaturatedSpillsNonSensitiveToCloud) {
 
 TEST(FaultSuite, LocalDownKeepsSensitivePromptsHome) {
   FakeCloud cloud;
+  cloud.set_script([](const std::string& body) {
+    return body.find("\"stream\":true") != std::string::npos ? FakeReply::stream_ok(3) : FakeReply::json_ok();
+  });
   GatewayProcess gw(config({cloud.base_url(), false}));
   ASSERT_TRUE(gw.started()) << gw.stderr_text();
   run_mix(gw, &cloud, true, false);

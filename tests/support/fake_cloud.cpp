@@ -178,6 +178,8 @@ struct FakeCloud::Impl {
       };
       for (std::size_t i = 0; i < reply.chunks.size(); ++i) {
         if (static_cast<int>(i) == reply.reset_after_chunks) {
+          // Let the client read what was sent: an RST discards unread data.
+          wait_watching(fd, std::chrono::milliseconds(300));
           linger l{1, 0};  // close with RST
           ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
           boost::beast::get_lowest_layer(stream).close(ec);

@@ -138,6 +138,13 @@ bool ChatExchange::prepare() {
             sensitive ? "sensitive_request_blocked" : "request_rejected", "model", ""});
     return false;
   }
+  // Naming the local model pins the request to the local engine.
+  if (app_.local && chat_.model == ropts.local_model && decision_.allows(ropts.local_target)) {
+    if (decision_.targets != std::vector<std::string>{ropts.local_target}) {
+      decision_.reasons.push_back("model " + chat_.model + " is served by the local engine");
+    }
+    decision_.targets = {ropts.local_target};
+  }
   decision_.targets = tenant_->filter_targets(decision_.targets);
   if (decision_.targets.empty()) {
     reject({403, std::string(policies::message(policies::AuthError::kTargetNotAllowed)), "target_not_allowed", "", ""});
@@ -252,8 +259,11 @@ void ChatExchange::start_attempt(const std::string& target) {
   if (local) {
     call.model = app_.config.routing.local_model;
   } else {
-    bool cloud_model = app_.cloud && std::find(app_.cloud->models().begin(), app_.cloud->models().end(),
-                                               chat_.model) != app_.cloud->models().end();
+    bool cloud_model = false;
+    if (app_.cloud) {
+      const auto models = app_.cloud->models();
+      cloud_model = std::find(models.begin(), models.end(), chat_.model) != models.end();
+    }
     call.model = cloud_model ? chat_.model
                              : (decision_.model_for_cloud.empty() ? app_.config.routing.cloud_default_model
                                                                   : decision_.model_for_cloud);
