@@ -8,7 +8,7 @@ namespace sy::kernels::cpu {
 
 bool has_avx2() {
 #if defined(__x86_64__)
-  static const bool kHas = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  static const bool kHas = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
   return kHas;
 #else
   return false;
@@ -84,7 +84,7 @@ float dot_mxfp4_q8_0_portable(const BlockMxfp4* w, const BlockQ8_0* x, int64_t n
 #if defined(__x86_64__)
 namespace {
 
-__attribute__((target("avx2,fma"))) inline float hsum(__m256 v) {
+__attribute__((target("avx2,fma,f16c"))) inline float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
@@ -92,14 +92,14 @@ __attribute__((target("avx2,fma"))) inline float hsum(__m256 v) {
 }
 
 // Signed int8 x int8 products summed in pairs then quads, as 8 floats.
-__attribute__((target("avx2,fma"))) inline __m256 mul_sum_i8(__m256i a, __m256i b) {
+__attribute__((target("avx2,fma,f16c"))) inline __m256 mul_sum_i8(__m256i a, __m256i b) {
   const __m256i ax = _mm256_sign_epi8(a, a);
   const __m256i sy = _mm256_sign_epi8(b, a);
   const __m256i dot = _mm256_maddubs_epi16(ax, sy);
   return _mm256_cvtepi32_ps(_mm256_madd_epi16(dot, _mm256_set1_epi16(1)));
 }
 
-__attribute__((target("avx2,fma"))) float dot_f32_avx2(const float* a, const float* b, int64_t n) {
+__attribute__((target("avx2,fma,f16c"))) float dot_f32_avx2(const float* a, const float* b, int64_t n) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
@@ -112,10 +112,22 @@ __attribute__((target("avx2,fma"))) float dot_f32_avx2(const float* a, const flo
   return s;
 }
 
-__attribute__((target("avx2,fma"))) float dot_q8_0_avx2(const BlockQ8_0* w, const BlockQ8_0* x, int64_t nb) {
+// Scale tables / hardware conversions: the scalar bit-twiddling versions cost
+// more than the int8 block dot itself.
+struct E8m0Table {
+  float v[256];
+  E8m0Table() {
+    for (int e = 0; e < 256; ++e) v[e] = e8m0_to_f32_half(static_cast<uint8_t>(e));
+  }
+};
+const E8m0Table kE8m0;
+
+__attribute__((target("avx2,fma,f16c"))) inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
+
+__attribute__((target("avx2,fma,f16c"))) float dot_q8_0_avx2(const BlockQ8_0* w, const BlockQ8_0* x, int64_t nb) {
   __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
-    const __m256 d = _mm256_set1_ps(fp16_to_f32(w[b].d) * fp16_to_f32(x[b].d));
+    const __m256 d = _mm256_set1_ps(h2f(w[b].d) * h2f(x[b].d));
     const __m256i qw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs));
     const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs));
     acc = _mm256_fmadd_ps(d, mul_sum_i8(qw, qx), acc);
@@ -123,21 +135,30 @@ __attribute__((target("avx2,fma"))) float dot_q8_0_avx2(const BlockQ8_0* w, cons
   return hsum(acc);
 }
 
-__attribute__((target("avx2,fma"))) float dot_mxfp4_avx2(const BlockMxfp4* w, const BlockQ8_0* x, int64_t nb) {
+// 32 int8 weights of one block: low nibbles -> elements 0..15, high -> 16..31.
+__attribute__((target("avx2,fma,f16c"))) inline __m256i expand_fp4(const BlockMxfp4& blk, __m128i values, __m128i m4) {
+  const __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.qs));
+  const __m128i lo = _mm_shuffle_epi8(values, _mm_and_si128(bits, m4));
+  const __m128i hi = _mm_shuffle_epi8(values, _mm_and_si128(_mm_srli_epi16(bits, 4), m4));
+  return _mm256_set_m128i(hi, lo);
+}
+
+// Two blocks per iteration with two accumulators, as ggml's AVX2 kernel does.
+__attribute__((target("avx2,fma,f16c"))) float dot_mxfp4_avx2(const BlockMxfp4* w, const BlockQ8_0* x, int64_t nb) {
   static const int8_t kTable[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
   const __m128i values = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kTable));
   const __m128i m4 = _mm_set1_epi8(0x0F);
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t b = 0; b < nb; ++b) {
-    const __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].qs));
-    const __m128i lo = _mm_shuffle_epi8(values, _mm_and_si128(bits, m4));
-    const __m128i hi = _mm_shuffle_epi8(values, _mm_and_si128(_mm_srli_epi16(bits, 4), m4));
-    const __m256i qw = _mm256_set_m128i(hi, lo);
-    const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs));
-    const __m256 d = _mm256_set1_ps(e8m0_to_f32_half(w[b].e) * fp16_to_f32(x[b].d));
-    acc = _mm256_fmadd_ps(d, mul_sum_i8(qw, qx), acc);
+  __m256 acc1 = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps();
+  int64_t b = 0;
+  for (; b + 1 < nb; b += 2) {
+    const __m256 p1 = mul_sum_i8(expand_fp4(w[b], values, m4), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs)));
+    const __m256 p2 = mul_sum_i8(expand_fp4(w[b + 1], values, m4), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b + 1].qs)));
+    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * kE8m0.v[w[b].e]), p1, acc1);
+    acc2 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b + 1].d) * kE8m0.v[w[b + 1].e]), p2, acc2);
   }
-  return hsum(acc);
+  float sum = hsum(_mm256_add_ps(acc1, acc2));
+  if (b < nb) sum += dot_mxfp4_q8_0_portable(w + b, x + b, nb - b);
+  return sum;
 }
 
 }  // namespace
