@@ -30,11 +30,22 @@ void resolve_overlaps(detect::Findings& f) {
     return a.kind < b.kind;  // same span: the more specific type (API_KEY before PASSWORD) wins
   });
   detect::Findings kept;
+  kept.reserve(f.size());
+  // Only findings still open at r.start can overlap it (sorted by start), so
+  // the check stays linear even for prompts with thousands of findings.
+  std::vector<size_t> active;  // indices into kept
   for (const auto& r : f) {
+    for (size_t a = 0; a < active.size();) {
+      if (kept[active[a]].end <= r.start) {
+        active[a] = active.back();
+        active.pop_back();
+      } else {
+        ++a;
+      }
+    }
     bool drop = false;
-    for (const auto& k : kept) {
-      bool overlap = r.start < k.end && k.start < r.end;
-      if (!overlap) continue;
+    for (size_t a : active) {
+      const auto& k = kept[a];
       if (r.kind == k.kind && r.custom_rule == k.custom_rule) {
         drop = true;
         break;
@@ -44,7 +55,10 @@ void resolve_overlaps(detect::Findings& f) {
         break;
       }
     }
-    if (!drop) kept.push_back(r);
+    if (!drop) {
+      kept.push_back(r);
+      active.push_back(kept.size() - 1);
+    }
   }
   f.swap(kept);
 }

@@ -247,8 +247,7 @@ bool Detectors::scan(std::string_view t, Findings& out) const {
     if (hs_scan(db_, t.data(), static_cast<unsigned>(t.size()), 0, scratch, on_match, &hits) != HS_SUCCESS)
       return false;
   }
-  thread_local std::vector<std::pair<size_t, size_t>> sentences;  // medical: each sentence once
-  sentences.clear();
+  size_t medical_done = 0;  // hits arrive by end offset: cues inside the last sentence are done
   for (const auto& [id, to] : hits) {
     const Trigger& tr = triggers_[id];
     const size_t at = to - tr.length;
@@ -278,9 +277,9 @@ bool Detectors::scan(std::string_view t, Findings& out) const {
       case Handler::kUri: check_uri_credentials(t, at, out); break;
       case Handler::kMarker: check_marker(t, at, to, out); break;
       case Handler::kMedical: {
+        if (to <= medical_done) break;
         auto sent = sentence_around(t, to > 0 ? to - 1 : 0);
-        if (std::find(sentences.begin(), sentences.end(), sent) != sentences.end()) break;
-        sentences.push_back(sent);
+        medical_done = std::max(sent.second, to);
         check_medical_sentence(t, sent.first, sent.second, out);
         break;
       }

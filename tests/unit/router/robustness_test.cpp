@@ -69,3 +69,22 @@ TEST(Robustness, ConcurrentClassificationMatchesSequential) {
 
 }  // namespace
 }  // namespace sy::router::testing
+
+namespace sy::router::testing {
+namespace {
+
+// Pathological megabyte prompts must finish (linear work): many findings,
+// many triggers, one endless line.
+TEST(Robustness, PathologicalLargeInputsFinish) {
+  std::string emails, cues, keys;
+  while (emails.size() < (1u << 20)) emails += "ab@cd.io ";
+  while (cues.size() < (1u << 20)) cues += "diagnosed with mg ";
+  while (keys.size() < (1u << 20)) keys += "key token secret password= ";
+  auto e = classify_text(emails);
+  EXPECT_GT(e.findings.size(), 100000u);
+  EXPECT_FALSE(classify_text(cues).fail_closed);
+  EXPECT_FALSE(classify_text(keys).sensitive);
+}
+
+}  // namespace
+}  // namespace sy::router::testing
