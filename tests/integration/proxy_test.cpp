@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <nlohmann/json.hpp>
+#include <fstream>
 #include <thread>
 
 #include "fake_cloud.hpp"
@@ -213,6 +214,27 @@ TEST(Proxy, SigtermDrainsInFlightStream) {
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events.back(), "[DONE]") << "the in-flight stream was cut by shutdown";
   EXPECT_EQ(gw.wait(10s), 0);
+}
+
+}  // namespace
+}  // namespace sy::test
+
+namespace sy::test {
+namespace {
+
+TEST(Cli, ShippedConfigIsValidAndBadConfigExits2) {
+  auto ok = run_switchyard({"check-config", std::string(SY_SOURCE_DIR) + "/config/switchyard.yaml"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  std::string dir = make_temp_dir("sy-cli-config");
+  std::ofstream(dir + "/bad.yaml") << "listen: 127.0.0.1:1\ncloud:\n  base_url: https://a.example.org\n  models: [m]\n  timeout_ms: 5\n";
+  auto bad = run_switchyard({"check-config", dir + "/bad.yaml"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("bad.yaml:5:3: cloud.timeout_ms: unknown key"), std::string::npos) << bad.err;
+  auto usage = run_switchyard({"serve", "--no-such-flag"});
+  EXPECT_EQ(usage.exit_code, 2);
+  auto version = run_switchyard({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_NE(version.out.find("switchyard"), std::string::npos);
 }
 
 }  // namespace
