@@ -22,7 +22,8 @@ constexpr const char* kIdentity =
     R"(|\p{Lu}\p{Ll}+\s+\p{Lu}[\p{L}'’\-]+(?:\s*\([^)]{0,40}\))?,?\s+(?:who\s+|which\s+)?(?:has\s+been|had\s+been|was|is|got)\s+(?:newly\s+|recently\s+)?(?:diagnosed|treated|admitted|hospitali[sz]ed|prescribed|started\s+on)\b)"
     R"(|\ba\s+\p{Lu}\p{Ll}+\s+\p{Lu}\p{Ll}+\s+(?:se\s+)?le\s+diagnostic)"
     R"(|\p{Lu}\p{Ll}+\s+\p{Lu}[\p{L}'’\-]+\s*[,(]\s*(?:geb\.|born|b\.|DOB|d\.o\.b\.|né|née|nacid[oa]|nat[oa]))"
-    R"(|\p{Han}{2,4}(?:さん|様|氏)))";
+    R"(|\p{Han}{2,4}(?:さん|様|氏))"
+    R"(|\p{Hangul}{2,4}\s?(?:환자|씨|님)))";
 
 // Forms put the patient on a labelled line above the diagnosis line
 // ("姓名：张伟 / 诊断：2型糖尿病", "Name: ... / Diagnosis: ...").

@@ -107,7 +107,10 @@ void check_key_name(std::string_view t, size_t at, size_t end, Findings& out) {
   while (e < t.size() && (is_word(t[e]) || t[e] == '-')) ++e;
   std::string id = to_lower(t.substr(s, e - s));
   // "Authorization: Basic <base64 user:password>" carries a credential like Bearer does.
-  const bool bearer = id == "bearer" || (id == "basic" && icontains(window_before(t, s, 24), "authorization"));
+  // "Authorization: Basic|Token <credential>" carries a credential like Bearer does.
+  const bool auth_scheme = (id == "basic" || id == "token") && e < t.size() && t[e] == ' ' &&
+                           icontains(window_before(t, s, 24), "authorization");
+  const bool bearer = id == "bearer" || auth_scheme;
   if (id == "basic" && !bearer) return;
   if (!bearer) {
     static constexpr std::string_view kNames[] = {
@@ -148,6 +151,9 @@ void check_key_name(std::string_view t, size_t at, size_t end, Findings& out) {
     if (t[p] == ':' || t[p] == '=') {
       ++p;
       if (p < t.size() && (t[p] == '=' || t[p] == '>')) ++p;
+    } else if (p >= e + 2 && (t[p - 1] == '\'' || t[p - 1] == '"') && (t[p - 2] == ' ' || t[p - 2] == '\t')) {
+      // CLI form: `aws configure set aws_secret_access_key 'VALUE'` (quoted value after a space;
+      // the opening quote was skipped above).
     } else {
       return;
     }

@@ -138,3 +138,18 @@ TEST(Variants, LowerCaseIbanAndShortPasswordNames) {
 
 }  // namespace
 }  // namespace sy::router::testing
+
+namespace sy::router::testing {
+namespace {
+
+TEST(Variants, AuthSchemesCliFormsAndKorean) {
+  EXPECT_TRUE(finds("\"Authorization\": \"Token 9f8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7c6\"", "API_KEY",
+                    "9f8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7c6"));
+  EXPECT_TRUE(finds("aws configure set aws_secret_access_key 'Hk8Zq2Lm9XvB4nTy7WpC1dF5gH0jKaE3rS6uVb8x'", "API_KEY",
+                    "Hk8Zq2Lm9XvB4nTy7WpC1dF5gH0jKaE3rS6uVb8x"));
+  EXPECT_TRUE(finds_type("김민수 환자는 당뇨병 진단을 받았고 메트포르민 500mg을 복용 중입니다.", "MEDICAL"));
+  EXPECT_TRUE(finds_type("件名：【社外秘】2025年度 価格改定案", "CONFIDENTIAL_MARKER"));
+}
+
+}  // namespace
+}  // namespace sy::router::testing
