@@ -43,7 +43,9 @@ TEST(Robustness, RandomBytesFailClosedOrClassify) {
     std::string s(std::uniform_int_distribution<size_t>(0, 300)(rng), '\0');
     for (auto& ch : s) ch = static_cast<char>(rng());
     auto c = classify_text(s);
-    if (c.fail_closed) EXPECT_TRUE(c.sensitive);
+    if (c.fail_closed) {
+      EXPECT_TRUE(c.sensitive);
+    }
   }
 }
 
