@@ -161,8 +161,62 @@ __attribute__((target("avx2,fma,f16c"))) float dot_mxfp4_avx2(const BlockMxfp4* 
   return sum;
 }
 
+__attribute__((target("avx2,fma,f16c"))) void dot_q8_0_x4_avx2(const BlockQ8_0* w, const BlockQ8_0* x, int64_t xs,
+                                                                 int64_t nb, float* out) {
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+  for (int64_t b = 0; b < nb; ++b) {
+    const float dw = h2f(w[b].d);
+    const __m256i qw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs));
+    for (int i = 0; i < 4; ++i) {
+      const BlockQ8_0& xb = x[i * xs + b];
+      const __m256 d = _mm256_set1_ps(dw * h2f(xb.d));
+      acc[i] = _mm256_fmadd_ps(d, mul_sum_i8(qw, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.qs))), acc[i]);
+    }
+  }
+  for (int i = 0; i < 4; ++i) out[i] = hsum(acc[i]);
+}
+
+__attribute__((target("avx2,fma,f16c"))) void dot_mxfp4_x4_avx2(const BlockMxfp4* w, const BlockQ8_0* x, int64_t xs,
+                                                                  int64_t nb, float* out) {
+  static const int8_t kTable[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+  const __m128i values = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kTable));
+  const __m128i m4 = _mm_set1_epi8(0x0F);
+  __m256 acc1[4], acc2[4];
+  for (int i = 0; i < 4; ++i) acc1[i] = acc2[i] = _mm256_setzero_ps();
+  int64_t b = 0;
+  for (; b + 1 < nb; b += 2) {
+    const __m256i w1 = expand_fp4(w[b], values, m4), w2 = expand_fp4(w[b + 1], values, m4);
+    const float s1 = kE8m0.v[w[b].e], s2 = kE8m0.v[w[b + 1].e];
+    for (int i = 0; i < 4; ++i) {
+      const BlockQ8_0* xi = x + i * xs;
+      const __m256 p1 = mul_sum_i8(w1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xi[b].qs)));
+      const __m256 p2 = mul_sum_i8(w2, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xi[b + 1].qs)));
+      acc1[i] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(xi[b].d) * s1), p1, acc1[i]);
+      acc2[i] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(xi[b + 1].d) * s2), p2, acc2[i]);
+    }
+  }
+  for (int i = 0; i < 4; ++i) {
+    out[i] = hsum(_mm256_add_ps(acc1[i], acc2[i]));
+    if (b < nb) out[i] += dot_mxfp4_q8_0_portable(w + b, x + i * xs + b, nb - b);
+  }
+}
+
 }  // namespace
 #endif
+
+void dot_q8_0_q8_0_x4(const BlockQ8_0* w, const BlockQ8_0* x, int64_t x_stride, int64_t n_blocks, float* out) {
+#if defined(__x86_64__)
+  if (has_avx2()) return dot_q8_0_x4_avx2(w, x, x_stride, n_blocks, out);
+#endif
+  for (int i = 0; i < 4; ++i) out[i] = dot_q8_0_q8_0_portable(w, x + i * x_stride, n_blocks);
+}
+
+void dot_mxfp4_q8_0_x4(const BlockMxfp4* w, const BlockQ8_0* x, int64_t x_stride, int64_t n_blocks, float* out) {
+#if defined(__x86_64__)
+  if (has_avx2()) return dot_mxfp4_x4_avx2(w, x, x_stride, n_blocks, out);
+#endif
+  for (int i = 0; i < 4; ++i) out[i] = dot_mxfp4_q8_0_portable(w, x + i * x_stride, n_blocks);
+}
 
 float dot_f32(const float* a, const float* b, int64_t n) {
 #if defined(__x86_64__)

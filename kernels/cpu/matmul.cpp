@@ -36,7 +36,17 @@ void matmul_q8(const MatrixView& w, const BlockQ8_0* xq, int64_t n_tokens, float
   run(pool, w.rows, row_grain(w.rows, pool), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const uint8_t* row = w.row(r);
-      for (int64_t t = 0; t < n_tokens; ++t) {
+      int64_t t = 0;
+      for (; t + 4 <= n_tokens; t += 4) {
+        float o[4];
+        if (w.type == WType::kQ8_0) {
+          dot_q8_0_q8_0_x4(reinterpret_cast<const BlockQ8_0*>(row), xq + t * nb, nb, nb, o);
+        } else {
+          dot_mxfp4_q8_0_x4(reinterpret_cast<const BlockMxfp4*>(row), xq + t * nb, nb, nb, o);
+        }
+        for (int i = 0; i < 4; ++i) y[(t + i) * w.rows + r] = o[i];
+      }
+      for (; t < n_tokens; ++t) {
         const BlockQ8_0* xb = xq + t * nb;
         y[t * w.rows + r] = w.type == WType::kQ8_0 ? dot_q8_0_q8_0(reinterpret_cast<const BlockQ8_0*>(row), xb, nb)
                                                    : dot_mxfp4_q8_0(reinterpret_cast<const BlockMxfp4*>(row), xb, nb);

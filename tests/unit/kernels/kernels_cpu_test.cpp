@@ -161,3 +161,26 @@ TEST(GpuKernels, CudaMatchesCpuSharedMath) {
 
 }  // namespace
 }  // namespace sy::kernels::cpu
+
+namespace sy::kernels::cpu {
+namespace {
+
+TEST(KernelsCpuDot, FourRowKernelsEqualSingleRow) {
+  std::mt19937 rng(99);
+  for (int64_t nb : {1, 2, 5, 90}) {
+    auto w8 = random_q8(nb, rng);
+    auto w4 = random_mxfp4(nb, rng);
+    const int64_t stride = nb + 3;  // rows not contiguous
+    auto x = random_q8(4 * stride, rng);
+    float o8[4], o4[4];
+    dot_q8_0_q8_0_x4(w8.data(), x.data(), stride, nb, o8);
+    dot_mxfp4_q8_0_x4(w4.data(), x.data(), stride, nb, o4);
+    for (int i = 0; i < 4; ++i) {
+      EXPECT_EQ(o8[i], dot_q8_0_q8_0(w8.data(), x.data() + i * stride, nb)) << nb << " " << i;
+      EXPECT_EQ(o4[i], dot_mxfp4_q8_0(w4.data(), x.data() + i * stride, nb)) << nb << " " << i;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sy::kernels::cpu

@@ -22,6 +22,11 @@ float dot_f32(const float* a, const float* b, int64_t n);
 float dot_q8_0_q8_0(const BlockQ8_0* w, const BlockQ8_0* x, int64_t n_blocks);
 float dot_mxfp4_q8_0(const BlockMxfp4* w, const BlockQ8_0* x, int64_t n_blocks);
 
+// Four activation rows at once (x + i * x_stride blocks for i = 0..3): each
+// weight block is expanded once; every out[i] equals the single-row dot.
+void dot_q8_0_q8_0_x4(const BlockQ8_0* w, const BlockQ8_0* x, int64_t x_stride, int64_t n_blocks, float* out);
+void dot_mxfp4_q8_0_x4(const BlockMxfp4* w, const BlockQ8_0* x, int64_t x_stride, int64_t n_blocks, float* out);
+
 // Portable versions, exposed so tests can compare them with the dispatched ones.
 float dot_f32_portable(const float* a, const float* b, int64_t n);
 float dot_q8_0_q8_0_portable(const BlockQ8_0* w, const BlockQ8_0* x, int64_t n_blocks);
