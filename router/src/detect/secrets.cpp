@@ -146,6 +146,14 @@ void check_key_name(std::string_view t, size_t at, size_t end, Findings& out) {
     if (p >= t.size() || t[p] != ' ') return;
     skip([](char c) { return c == ' '; });
   } else {
+    if (p < t.size() && t[p] == '>' && s > 0 && t[s - 1] == '<') {
+      // XML element: <apiKey>VALUE</apiKey>
+      size_t vs = p + 1, ve = vs;
+      while (ve < t.size() && secret_char(t[ve])) ++ve;
+      std::string_view v = t.substr(vs, ve - vs);
+      if (ve < t.size() && t[ve] == '<' && !is_uuid(v) && random_looking(v, 16)) out.push_back({Kind::kApiKey, vs, ve});
+      return;
+    }
     skip([](char c) { return c == '"' || c == '\'' || c == ']' || c == ' ' || c == '\t'; });
     if (p >= t.size()) return;
     if (t[p] == ':' || t[p] == '=') {
@@ -343,6 +351,15 @@ void check_password_word(std::string_view t, size_t at, size_t end, bool ascii_i
   };
   size_t after = 0;
   bool bridged = false;
+  // XML element: <password>VALUE</password>
+  if (ascii_identifier && p < t.size() && t[p] == '>' && at > 0 && t[at - 1] == '<') {
+    size_t vs = p + 1;
+    size_t ve = t.find('<', vs);
+    if (ve == std::string_view::npos || ve - vs > 128) return;
+    std::string_view v = t.substr(vs, ve - vs);
+    if (password_value_ok(v, false)) out.push_back({Kind::kPassword, vs, ve});
+    return;
+  }
   if (!separator_at(p, after, natural)) {
     size_t q = p;
     int words = 0;

@@ -153,3 +153,15 @@ TEST(Variants, AuthSchemesCliFormsAndKorean) {
 
 }  // namespace
 }  // namespace sy::router::testing
+
+namespace sy::router::testing {
+namespace {
+
+TEST(Variants, XmlElements) {
+  EXPECT_TRUE(finds("<user>ops</user><password>Vx7!kQ2mZp</password>", "PASSWORD", "Vx7!kQ2mZp"));
+  EXPECT_TRUE(finds("<apiKey>Zq8Rk2Lm9XvB4nTy7WpC1dF5</apiKey>", "API_KEY", "Zq8Rk2Lm9XvB4nTy7WpC1dF5"));
+  EXPECT_FALSE(finds_type("<password>${DB_PASSWORD}</password>", "PASSWORD"));
+}
+
+}  // namespace
+}  // namespace sy::router::testing
