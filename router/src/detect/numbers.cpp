@@ -192,7 +192,7 @@ void classify_token(std::string_view t, const Token& tok, const Enabled& en, Fin
       return;
     }
   }
-  if (tok.dot && !(only_dots && tok.ng == 3 && tok.group(0) == 3 && tok.group(1) == 3)) return;
+  if (tok.dot && !tok.plus && !(only_dots && tok.ng == 3 && tok.group(0) == 3 && tok.group(1) == 3)) return;
   if (date_like(tok)) return;
 
   // CN resident ID: 17 digits and a check character that may be 'X'.
