@@ -30,7 +30,7 @@ TEST(SensitivityCorpus, MeetsRecallFprAndSpanTargets) {
   std::ifstream in(std::string(SY_TEST_DATA_DIR) + "/sensitivity_cases.jsonl");
   ASSERT_TRUE(in.good()) << "corpus missing";
   Router router{RouterOptions{}};
-  int pos = 0, tp = 0, neg = 0, fp = 0, spans = 0, spans_found = 0;
+  int pos = 0, tp = 0, neg = 0, fp = 0, spans = 0, spans_found = 0, hard = 0, hard_fp = 0;
   std::map<std::string, std::pair<int, int>> per_type;  // type -> (found, total)
   std::string line;
   std::string misses;
@@ -54,6 +54,10 @@ TEST(SensitivityCorpus, MeetsRecallFprAndSpanTargets) {
       else misses += "  MISS " + id + "\n";
     } else {
       ++neg;
+      // Scoring only: the notes say which negatives are hard look-alikes.
+      const bool is_hard = j.value("notes", "").rfind("NOT SENSITIVE: hard negative", 0) == 0;
+      hard += is_hard;
+      hard_fp += is_hard && c.sensitive;
       if (c.sensitive) {
         ++fp;
         misses += "  FP   " + id + ":";
@@ -93,6 +97,7 @@ TEST(SensitivityCorpus, MeetsRecallFprAndSpanTargets) {
   std::printf("sensitivity corpus: %d cases (%d sensitive, %d not)\n", pos + neg, pos, neg);
   std::printf("  recall %.2f%% (%d/%d)  false-positive rate %.2f%% (%d/%d)  spans %.2f%% (%d/%d)\n", recall, tp, pos,
               fpr, fp, neg, span_rate, spans_found, spans);
+  std::printf("  hard negatives: false-positive rate %.2f%% (%d/%d)\n", hard ? 100.0 * hard_fp / hard : 0.0, hard_fp, hard);
   for (const auto& [type, ft] : per_type)
     std::printf("  %-20s %3d/%3d spans\n", type.c_str(), ft.first, ft.second);
   if (!misses.empty()) std::printf("%s", misses.c_str());
