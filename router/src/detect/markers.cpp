@@ -33,7 +33,7 @@ size_t skip_open(std::string_view s, bool& bracket) {
     if (markup(s[i])) {
       bracket |= s[i] == '[' || s[i] == '(' || s[i] == '<';
       ++i;
-    } else if (starts_with_any(s.substr(i), {"【", "〔", "「", "『", "〖", "《"})) {
+    } else if (starts_with_any(s.substr(i), {"【", "〔", "〖"})) {  // not quotes or title marks 「」《》
       bracket = true;
       i += 3;
     } else {

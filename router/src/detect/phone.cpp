@@ -92,6 +92,8 @@ bool phone_ok(std::string_view cand, bool international, bool has_cue) {
   const std::string digits = digits_of(cand);
   if (digits.size() < 7 || digits.size() > 15) return false;
   const bool grouped = !boundaries(cand).empty();
+  // Twilio's documented E.164 example.
+  if (digits == "14155552671") return false;
   {
     // NANP 555-0100..0199 is reserved for fiction, whatever region parses it.
     std::string nanp = digits.size() == 11 && digits[0] == '1' ? digits.substr(1) : digits;
