@@ -14,7 +14,8 @@ namespace {
 constexpr const char* kIdentity =
     R"((?:\b(?:[Pp]atient(?:in|e|a)?|[Pp]aciente|[Pp]aziente|[Pp]t\.?|Mr|Mrs|Ms|Miss|Mx|Herrn?|Frau|Mme|Madame|Monsieur|Mlle|Sra?|Srta|Señora?|Doña|Don|Sig(?:\.ra)?|Signora?)\.?\s+\p{Lu}[\p{L}'’\-]+)"
     R"(|(?i:\b(?:MRN|medical\s+record(?:\s+(?:number|no\.?|#))?|patient\s+(?:id|number|no\.?|#)|chart\s+(?:no\.?|number|#)|NHS\s+(?:number|no\.?)|hospital\s+(?:number|no\.?)|case\s+(?:number|no\.?)|Fallnummer|Patientennummer|Patienten-ID|(?:n°|num[ée]ro)\s+de\s+dossier|IPP|historia\s+cl[ií]nica|expediente)\b)[\s#:.№]*[A-Z]{0,3}\d{4,})"
-    R"(|(?:患者|病人|病患|就诊者|就诊人|住院患者)\s*[:：]?\s*\p{Han}{2,4})"
+    // "患者赵磊，男": a surname-led name, not "患者应该…" (patients should …).
+    R"(|(?:患者|病人|病患|就诊者|就诊人|住院患者)\s*[:：]?\s*(?:欧阳|司马|上官|诸葛|[王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝张陳楊黃趙吳劉鄭謝蘇魏盧葉蕭鍾])\p{Han}{1,2}(?=[，,、\s（(：:男女0-9]|$))"
     R"(|(?:환자|пациент(?:ка)?|Пациент(?:ка)?|больн(?:ой|ая)|Больн(?:ой|ая))\s*[:：]?\s*\p{L}{2,})"
     R"(|(?:门诊号|住院号|病历号|病案号|就诊卡号|医保卡号|ID号|診察券番号|カルテ番号|患者ID|患者番号)\s*[:：]?\s*[A-Za-z]{0,2}\d{4,})"
     R"(|^[\s\-*•>]*(?!(?:The|This|That|These|Those|A|An|In|On|Our|My|Your|His|Her|Their|What|How|Why|When|Which|Is|Are|Can|Does|Do|Please|If|For|Dear)\b)\p{Lu}[\p{Ll}'’\-]+(?:\s+\p{Lu}[\p{L}'’\-]+){1,2}\s*(?:\([^)]{0,60}\))?,?\s+(?:has|had|was|is|were|est|a|ha|hat|ist|wurde|leidet|fue|padece|sufre|tiene|è|era|recibe|receives|takes|nimmt|prend|suffers|presented|underwent|started|began|got)\b)"
@@ -22,8 +23,8 @@ constexpr const char* kIdentity =
     R"(|\p{Lu}\p{Ll}+\s+\p{Lu}[\p{L}'’\-]+(?:\s*\([^)]{0,40}\))?,?\s+(?:who\s+|which\s+)?(?:has\s+been|had\s+been|was|is|got)\s+(?:newly\s+|recently\s+)?(?:diagnosed|treated|admitted|hospitali[sz]ed|prescribed|started\s+on)\b)"
     R"(|\ba\s+\p{Lu}\p{Ll}+\s+\p{Lu}\p{Ll}+\s+(?:se\s+)?le\s+diagnostic)"
     R"(|\p{Lu}\p{Ll}+\s+\p{Lu}[\p{L}'’\-]+\s*[,(]\s*(?:geb\.|born|b\.|DOB|d\.o\.b\.|né|née|nacid[oa]|nat[oa]))"
-    R"(|\p{Han}{2,4}(?:さん|様|氏))"
-    R"(|\p{Hangul}{2,4}\s?(?:환자|씨|님)))";
+    R"(|(?!患者|皆|お客|先生|医師|看護)\p{Han}{2,4}(?:さん|様|氏))"
+    R"(|(?!선생|고객|의사|환자|간호|여러|회원|부모|어머|아버)\p{Hangul}{2,4}\s?(?:환자|씨|님)))";
 
 // Forms put the patient on a labelled line above the diagnosis line
 // ("姓名：张伟 / 诊断：2型糖尿病", "Name: ... / Diagnosis: ...").

@@ -165,3 +165,18 @@ TEST(Variants, XmlElements) {
 
 }  // namespace
 }  // namespace sy::router::testing
+
+namespace sy::router::testing {
+namespace {
+
+TEST(Variants, GeneralMedicalQuestionsInOtherLanguages) {
+  EXPECT_FALSE(finds_type("糖尿病患者应该注意什么饮食？", "MEDICAL"));
+  EXPECT_FALSE(finds_type("高血压患者可以喝咖啡吗？服用氨氯地平5mg期间要注意什么？", "MEDICAL"));
+  EXPECT_FALSE(finds_type("患者さんが高血圧と診断された場合、どんな薬が処方されますか？", "MEDICAL"));
+  EXPECT_FALSE(finds_type("선생님, 당뇨병 진단을 받으면 어떤 약을 먹나요?", "MEDICAL"));
+  EXPECT_FALSE(finds_type("《机密》是一部电影吗？", "CONFIDENTIAL_MARKER"));
+  EXPECT_TRUE(finds_type("患者王建国，男，58岁，诊断为冠心病。", "MEDICAL"));
+}
+
+}  // namespace
+}  // namespace sy::router::testing
