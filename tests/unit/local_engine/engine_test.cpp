@@ -167,3 +167,34 @@ TEST(EngineChat, PresetCancelReturnsCancelled) {
 
 }  // namespace
 }  // namespace sy::local_engine
+
+namespace sy::local_engine {
+namespace {
+
+TEST(EngineChat, SecondTurnReusesFirstTurnKv) {
+  CpuEngine& e = tiny_engine();
+  e.set_render_date("2025-08-05");
+  ChatCompletionRequest t1;
+  t1.messages.push_back(ChatMessage{"system", "Be brief.", {}, {}, {}, {}});
+  t1.messages.push_back(ChatMessage{"user", "What is the capital of France?", {}, {}, {}, {}});
+  t1.sampling = greedy_params(6);
+  auto r1 = e.chat(t1, [](const ChatDelta&) { return true; });
+  ASSERT_TRUE(r1) << r1.error().message;
+  ChatCompletionRequest t2 = t1;
+  t2.messages.push_back(ChatMessage{"assistant", "Paris.", {}, {}, {}, {}});
+  t2.messages.push_back(ChatMessage{"user", "And of Italy?", {}, {}, {}, {}});
+  auto r2 = e.chat(t2, [](const ChatDelta&) { return true; });
+  ASSERT_TRUE(r2) << r2.error().message;
+  const harmony::RenderOptions ro{"2025-08-05", ""};
+  const auto p1 = harmony::render_chat(t1, e.tokenizer(), ro)->token_ids;
+  const auto p2 = harmony::render_chat(t2, e.tokenizer(), ro)->token_ids;
+  size_t lcp = 0;
+  while (lcp < p1.size() && lcp < p2.size() && p1[lcp] == p2[lcp]) ++lcp;
+  ASSERT_GT(lcp, 10u);
+  EXPECT_GE(r2->cached_prompt_tokens, static_cast<int>(lcp));  // only the new turn is prefilled
+  EXPECT_LT(r2->cached_prompt_tokens, r2->prompt_tokens);
+  EXPECT_EQ(r2->prompt_tokens, static_cast<int>(p2.size()));
+}
+
+}  // namespace
+}  // namespace sy::local_engine
