@@ -180,3 +180,16 @@ TEST(Variants, GeneralMedicalQuestionsInOtherLanguages) {
 
 }  // namespace
 }  // namespace sy::router::testing
+
+namespace sy::router::testing {
+namespace {
+
+TEST(Variants, CapitalisedDiseasesAndDrugsAreNotPatients) {
+  EXPECT_FALSE(finds_type("Crohn's Disease is usually treated with adalimumab 40 mg every two weeks.", "MEDICAL"));
+  EXPECT_FALSE(finds_type("Metformin Hydrochloride is taken 500 mg twice daily. Side effects?", "MEDICAL"));
+  EXPECT_FALSE(finds_type("Tylenol Extra Strength has 500 mg acetaminophen. Can kids take it?", "MEDICAL"));
+  EXPECT_FALSE(finds_type("Hashimoto Thyroiditis is diagnosed by TPO antibodies. Explain.", "MEDICAL"));
+}
+
+}  // namespace
+}  // namespace sy::router::testing
