@@ -10,6 +10,7 @@
 
 #include "cli/commands.hpp"
 #include "sy/config/config.hpp"
+#include "sy/gateway/audit/bench.hpp"
 #include "sy/router/classify_bench.hpp"
 
 namespace sy::gateway::cli {
@@ -76,13 +77,38 @@ void add_bench_classify(CLI::App& bench, int& exit_code) {
   cmd->callback([args, &exit_code] { exit_code = run_bench_classify(*args); });
 }
 
+void add_bench_audit(CLI::App& bench, int& exit_code) {
+  struct Args {
+    audit::BenchOptions options;
+    bool json = false;
+  };
+  auto args = std::make_shared<Args>();
+  args->options.dir = "/tmp";
+  auto* cmd = bench.add_subcommand("audit", "Audit writer: records/s and ack latency, every_record vs group commit");
+  cmd->add_option("--dir", args->options.dir, "scratch directory on the disk to measure (default /tmp)");
+  cmd->add_option("--producers", args->options.producers, "concurrent producers")->check(CLI::PositiveNumber);
+  cmd->add_option("--seconds", args->options.seconds, "measuring time per run")->check(CLI::PositiveNumber);
+  cmd->add_flag("--json", args->json, "print one JSON object");
+  cmd->callback([args, &exit_code] {
+    auto result = audit::run_audit_bench(args->options);
+    if (!result.error.empty()) {
+      std::cerr << "switchyard: bench audit: " << result.error << "\n";
+      exit_code = 1;
+      return;
+    }
+    std::cout << (args->json ? audit::to_json(result).dump() + "\n" : audit::format_text(result));
+    exit_code = 0;
+  });
+}
+
 }  // namespace
 
 void add_bench_commands(CLI::App& app, int& exit_code) {
   auto* bench = app.add_subcommand("bench", "In-process benchmarks");
   bench->require_subcommand(1);
   add_bench_classify(*bench, exit_code);
-  // bench engine / bench audit: add their subcommands to `bench` here.
+  add_bench_audit(*bench, exit_code);
+  // bench engine: add its subcommand to `bench` here.
 }
 
 }  // namespace sy::gateway::cli

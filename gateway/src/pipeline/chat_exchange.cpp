@@ -21,8 +21,12 @@ std::string random_id(std::string_view prefix) {
   return out;
 }
 
-double ms_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+// Retry-After in delta-seconds (the HTTP-date form is not used by LLM APIs).
+std::optional<std::chrono::milliseconds> parse_retry_after(const std::string& value) {
+  int64_t secs = 0;
+  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), secs);
+  if (value.empty() || ec != std::errc() || secs < 0) return std::nullopt;
+  return std::chrono::seconds(secs);
 }
 
 openai::ApiError final_error(const AttemptOutcome& o) {
@@ -137,13 +141,6 @@ bool ChatExchange::prepare() {
     reject({sensitive ? 403 : 400, decision_.reject_message,
             sensitive ? "sensitive_request_blocked" : "request_rejected", "model", ""});
     return false;
-  }
-  // Naming the local model pins the request to the local engine.
-  if (app_.local && chat_.model == ropts.local_model && decision_.allows(ropts.local_target)) {
-    if (decision_.targets != std::vector<std::string>{ropts.local_target}) {
-      decision_.reasons.push_back("model " + chat_.model + " is served by the local engine");
-    }
-    decision_.targets = {ropts.local_target};
   }
   decision_.targets = tenant_->filter_targets(decision_.targets);
   if (decision_.targets.empty()) {
@@ -328,12 +325,7 @@ void ChatExchange::on_done(AttemptOutcome o) {
   policies::Outcome bo = breaker_outcome(o);
   std::string breaker_state;
   if (permit_) {
-    std::optional<std::chrono::milliseconds> retry_after;
-    if (!o.retry_after.empty()) {
-      int64_t secs = 0;
-      auto [p, ec] = std::from_chars(o.retry_after.data(), o.retry_after.data() + o.retry_after.size(), secs);
-      if (ec == std::errc()) retry_after = std::chrono::seconds(secs);
-    }
+    std::optional<std::chrono::milliseconds> retry_after = parse_retry_after(o.retry_after);
     auto measured = (chat_.stream && o.ttft_ms >= 0)
                         ? std::chrono::duration_cast<std::chrono::nanoseconds>(
                               std::chrono::duration<double, std::milli>(o.ttft_ms))
@@ -386,13 +378,7 @@ void ChatExchange::after_failure(const AttemptOutcome& o) {
     reject(e);
     return;
   }
-  std::optional<std::chrono::milliseconds> retry_after;
-  if (!o.retry_after.empty()) {
-    int64_t secs = 0;
-    auto [p, ec] = std::from_chars(o.retry_after.data(), o.retry_after.data() + o.retry_after.size(), secs);
-    if (ec == std::errc()) retry_after = std::chrono::seconds(secs);
-  }
-  auto d = retries_->after_failure(breaker_outcome(o), retry_after);
+  auto d = retries_->after_failure(breaker_outcome(o), parse_retry_after(o.retry_after));
   std::unique_lock lock(mu_);
   last_failure_ = o;
   if (d.retry && plan_index_ + 1 < plan_.targets.size()) {
