@@ -74,7 +74,7 @@ std::expected<int, EngineError> CpuEngine::prefill(std::span<const int32_t> prom
   size_t common = 0;
   const size_t limit = std::min(cached_.size(), prompt.size() - 1);
   while (common < limit && cached_[common] == prompt[common]) ++common;
-  ctx_->truncate(static_cast<int>(common));
+  common = static_cast<size_t>(ctx_->truncate(static_cast<int>(common)));
   cached_.resize(common);
   const auto t0 = std::chrono::steady_clock::now();
   for (size_t pos = common; pos < prompt.size(); pos += kPrefillChunk) {

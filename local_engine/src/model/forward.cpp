@@ -51,7 +51,11 @@ void run(kernels::cpu::ThreadPool* pool, int64_t n, const std::function<void(int
 }  // namespace
 
 Context::Context(const Model& model, const ContextOptions& options, kernels::cpu::ThreadPool* pool)
-    : model_(model), options_(options), pool_(pool), kv_(model.hparams(), options.n_ctx, options.kv_type) {
+    : model_(model),
+      options_(options),
+      pool_(pool),
+      kv_(model.hparams(), options.n_ctx, options.kv_type, options.max_batch) {
+  options_.max_batch = std::max(1, options_.max_batch);
   rope_full_ = rope_params(model.hparams(), model.hparams().rope_base);
   rope_swa_ = rope_params(model.hparams(), model.hparams().rope_base_swa);
 }
@@ -83,6 +87,42 @@ std::expected<void, std::string> Context::decode(std::span<const int32_t> tokens
   for (int32_t id : tokens)
     if (id < 0 || id >= hp.n_vocab) return std::unexpected(cat("token id ", id, " out of range [0, ", hp.n_vocab, ")"));
 
+  const int V = hp.n_vocab;
+  std::vector<float> chunk_margins, all_margins;
+  std::vector<float>* user_margins = margin_sink_;
+  if (user_margins) margin_sink_ = &chunk_margins;
+  logits.resize(static_cast<size_t>(all_logits ? T : 1) * V);
+  for (int start = 0; start < T; start += options_.max_batch) {
+    const int n = std::min(options_.max_batch, T - start);
+    const bool last = start + n == T;
+    const int rows = all_logits ? n : (last ? 1 : 0);
+    float* out = all_logits ? logits.data() + static_cast<size_t>(start) * V : logits.data();
+    decode_chunk(tokens.subspan(static_cast<size_t>(start), static_cast<size_t>(n)), rows, out);
+    if (user_margins) all_margins.insert(all_margins.end(), chunk_margins.begin(), chunk_margins.end());
+  }
+  if (user_margins) {
+    *user_margins = std::move(all_margins);
+    margin_sink_ = user_margins;
+  }
+  return {};
+}
+
+int Context::truncate(int n) {
+  const HyperParams& hp = model_.hparams();
+  int kept = std::clamp(n, 0, n_past_);
+  for (int il = 0; il < hp.n_layer && kept > 0; ++il) {
+    if (!hp.is_swa(il)) continue;
+    const int oldest_valid = n_past_ - kv_.capacity(il);
+    const int needed = std::max(0, kept - hp.n_swa + 1);
+    if (needed < oldest_valid) kept = 0;
+  }
+  n_past_ = kept;
+  return kept;
+}
+
+void Context::decode_chunk(std::span<const int32_t> tokens, int rows, float* logits) {
+  const HyperParams& hp = model_.hparams();
+  const int T = static_cast<int>(tokens.size());
   const int E = hp.n_embd;
   if (margin_sink_) margin_sink_->assign(static_cast<size_t>(T), INFINITY);
   std::vector<float> x(static_cast<size_t>(T) * E);
@@ -93,15 +133,13 @@ std::expected<void, std::string> Context::decode(std::span<const int32_t> tokens
     attention_block(il, x, T);
     moe_block(il, x, T);
   }
-  const int rows = all_logits ? T : 1;
+  n_past_ += T;
+  if (rows == 0) return;
   const float* last = x.data() + static_cast<size_t>(T - rows) * E;
   std::vector<float> h(static_cast<size_t>(rows) * E);
   for (int r = 0; r < rows; ++r)
     rms_norm(last + static_cast<size_t>(r) * E, model_.output_norm().data(), h.data() + static_cast<size_t>(r) * E, E, hp.rms_eps);
-  logits.resize(static_cast<size_t>(rows) * hp.n_vocab);
-  matmul(model_.output(), h.data(), rows, logits.data());
-  n_past_ += T;
-  return {};
+  matmul(model_.output(), h.data(), rows, logits);
 }
 
 void Context::attention_block(int il, std::vector<float>& x, int T) {

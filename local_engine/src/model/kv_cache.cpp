@@ -1,11 +1,19 @@
+#include <algorithm>
+
 #include "sy/kernels/common/fp.hpp"
 #include "sy/local_engine/model.hpp"
 
 namespace sy::local_engine::model {
 
-KvCache::KvCache(const HyperParams& hp, int n_ctx, KvType type)
+KvCache::KvCache(const HyperParams& hp, int n_ctx, KvType type, int max_batch)
     : n_ctx_(n_ctx), row_(hp.n_head_kv * hp.head_dim), type_(type) {
-  const size_t n = static_cast<size_t>(hp.n_layer) * static_cast<size_t>(n_ctx) * static_cast<size_t>(row_);
+  size_t n = 0;
+  for (int il = 0; il < hp.n_layer; ++il) {
+    const int cap = hp.is_swa(il) ? std::min(n_ctx, hp.n_swa + std::max(1, max_batch)) : n_ctx;
+    cap_.push_back(cap);
+    base_.push_back(n);
+    n += static_cast<size_t>(cap) * static_cast<size_t>(row_);
+  }
   if (type == KvType::kF32) {
     k32_.resize(n);
     v32_.resize(n);
@@ -20,7 +28,8 @@ size_t KvCache::bytes() const {
 }
 
 size_t KvCache::offset(int layer, int pos) const {
-  return (static_cast<size_t>(layer) * static_cast<size_t>(n_ctx_) + static_cast<size_t>(pos)) * static_cast<size_t>(row_);
+  const size_t l = static_cast<size_t>(layer);
+  return base_[l] + static_cast<size_t>(pos % cap_[l]) * static_cast<size_t>(row_);
 }
 
 void KvCache::store(int layer, int pos, const float* k, const float* v) {

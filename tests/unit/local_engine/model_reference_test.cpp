@@ -103,3 +103,49 @@ TEST(ModelContext, RejectsBadInput) {
 
 }  // namespace
 }  // namespace sy::local_engine::model
+
+namespace sy::local_engine::model {
+namespace {
+
+using namespace testing;
+
+TEST(ModelContext, SmallBatchesAndSlidingWindowRingsMatchFullPrefill) {
+  const auto prompts = prompt_tokens();
+  const auto& full = all_logits(NumericPath::kReference);
+  const size_t V = static_cast<size_t>(tiny_model().hparams().n_vocab);
+  ContextOptions o{1024, KvType::kF32, NumericPath::kReference};
+  o.max_batch = 5;  // SWA layers keep only 8 + 5 positions
+  Context ctx(tiny_model(), o, &test_pool());
+  std::vector<float> logits, margins;
+  ctx.set_router_margin_sink(&margins);
+  ASSERT_TRUE(ctx.decode(prompts[7], true, logits));
+  EXPECT_EQ(margins.size(), prompts[7].size());
+  ASSERT_EQ(logits.size(), full[7].size());
+  double max_diff = 0.0;
+  for (size_t i = 0; i < logits.size(); ++i) max_diff = std::max(max_diff, std::fabs(double(logits[i]) - full[7][i]));
+  EXPECT_LE(max_diff, 1e-4);
+  const size_t full_bytes = 2u * 4u * 1024u * 32u * 4u;  // 2 full layers of 1024 + 2 SWA rings of 13, K and V
+  EXPECT_EQ(ctx.kv_bytes(), full_bytes / 2 + 2u * 13u * 32u * 4u * 2u);
+}
+
+TEST(ModelContext, TruncateKeepsOnlyRecoverablePrefixes) {
+  const auto prompts = prompt_tokens();
+  const auto& full = all_logits(NumericPath::kReference);
+  const size_t V = static_cast<size_t>(tiny_model().hparams().n_vocab);
+  const auto& toks = prompts[7];
+  ContextOptions o{1024, KvType::kF32, NumericPath::kReference};
+  o.max_batch = 4;  // ring of 12 positions on SWA layers
+  Context ctx(tiny_model(), o, &test_pool());
+  std::vector<float> logits;
+  ASSERT_TRUE(ctx.decode(std::span(toks.data(), 50), false, logits));
+  EXPECT_EQ(ctx.truncate(47), 47);  // needs positions >= 40, ring holds 38..49
+  ASSERT_TRUE(ctx.decode(std::span(toks.data() + 47, 3), false, logits));
+  double max_diff = 0.0;
+  for (size_t j = 0; j < V; ++j) max_diff = std::max(max_diff, std::fabs(double(logits[j]) - full[7][49 * V + j]));
+  EXPECT_LE(max_diff, 1e-4);
+  EXPECT_EQ(ctx.truncate(20), 0);  // positions 13..19 were overwritten
+  EXPECT_EQ(ctx.n_past(), 0);
+}
+
+}  // namespace
+}  // namespace sy::local_engine::model

@@ -82,11 +82,14 @@ class Model {
   std::vector<LayerWeights> layers_;
 };
 
-// Per-sequence KV cache: rotated K and V of every layer for positions [0, n_ctx).
+// Per-sequence KV cache: rotated K and V of every layer. Full-attention layers
+// keep positions [0, n_ctx); sliding-window layers keep a ring of the last
+// n_swa + max_batch positions (all a batch of max_batch tokens can attend to).
 class KvCache {
  public:
-  KvCache(const HyperParams& hp, int n_ctx, KvType type);
+  KvCache(const HyperParams& hp, int n_ctx, KvType type, int max_batch);
   int n_ctx() const { return n_ctx_; }
+  int capacity(int layer) const { return cap_[static_cast<size_t>(layer)]; }
   KvType type() const { return type_; }
   size_t bytes() const;
   // Row of `pos` in layer `layer` (n_head_kv * head_dim elements).
@@ -98,6 +101,8 @@ class KvCache {
 
  private:
   size_t offset(int layer, int pos) const;
+  std::vector<int> cap_;      // positions kept per layer
+  std::vector<size_t> base_;  // first element of each layer
   int n_ctx_;
   int row_;
   KvType type_;
@@ -109,6 +114,7 @@ struct ContextOptions {
   int n_ctx = 4096;
   KvType kv_type = KvType::kF32;
   NumericPath path = NumericPath::kFast;
+  int max_batch = 512;  // decode() splits longer inputs; bounds SWA KV rings
 };
 
 // One sequence: feeds tokens at positions n_past.. and returns logits.
@@ -123,8 +129,10 @@ class Context {
   int n_past() const { return n_past_; }
   int n_ctx() const { return kv_.n_ctx(); }
   void reset() { n_past_ = 0; }
-  // Forget positions >= n (keeps a shared prompt prefix).
-  void truncate(int n) { n_past_ = n < n_past_ ? n : n_past_; }
+  // Forget positions >= n (keeps a shared prompt prefix). Returns the number
+  // of positions actually kept: 0 when a sliding-window ring no longer holds
+  // the keys position n would attend to.
+  int truncate(int n);
   size_t kv_bytes() const { return kv_.bytes(); }
   const ContextOptions& options() const { return options_; }
   // When set, decode() writes per token the minimum over layers of the router
@@ -133,6 +141,7 @@ class Context {
   void set_router_margin_sink(std::vector<float>* sink) { margin_sink_ = sink; }
 
  private:
+  void decode_chunk(std::span<const int32_t> tokens, int logit_rows, float* logits);
   void attention_block(int layer, std::vector<float>& x, int n_tokens);
   void moe_block(int layer, std::vector<float>& x, int n_tokens);
   void matmul(const kernels::cpu::MatrixView& w, const float* x, int n_tokens, float* y);
