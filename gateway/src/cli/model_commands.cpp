@@ -295,7 +295,7 @@ void add_model_commands(CLI::App& app, int& exit_code) {
   logits->add_option("--prompts", la->prompts, "fixture-style prompts.json (token ids)")->required();
   logits->add_option("--out", la->out, "output directory")->required();
   logits->add_option("--path", la->path, "numeric path: reference | fast")->check(CLI::IsMember({"reference", "fast"}));
-  logits->add_option("--kv", la->kv, "KV cache type: f32 | f16")->check(CLI::IsMember({"f32", "f16"}));
+  logits->add_option("--kv", la->kv, "KV cache type: f32 | f16 | q8_0")->check(CLI::IsMember({"f32", "f16", "q8_0"}));
   logits->add_option("--threads", la->threads, "worker threads (0: all cores)");
   logits->callback([la, &exit_code] { exit_code = run_logits(*la); });
 
@@ -310,7 +310,7 @@ void add_model_commands(CLI::App& app, int& exit_code) {
   gen->add_option("--top-p", ga->top_p, "nucleus sampling mass")->check(CLI::Range(0.0, 1.0));
   gen->add_option("--seed", ga->seed, "RNG seed");
   gen->add_option("--path", ga->path, "numeric path: reference | fast")->check(CLI::IsMember({"reference", "fast"}));
-  gen->add_option("--kv", ga->kv, "KV cache type: f32 | f16")->check(CLI::IsMember({"f32", "f16"}));
+  gen->add_option("--kv", ga->kv, "KV cache type: f32 | f16 | q8_0")->check(CLI::IsMember({"f32", "f16", "q8_0"}));
   gen->add_option("--ctx", ga->ctx, "context size in tokens")->check(CLI::Range(16, 1 << 20));
   gen->add_option("--threads", ga->threads, "worker threads (0: all cores)");
   gen->callback([ga, &exit_code] { exit_code = run_generate(*ga); });

@@ -141,7 +141,8 @@ std::expected<NumericPath, std::string> parse_numeric_path(std::string_view s) {
 std::expected<KvType, std::string> parse_kv_type(std::string_view s) {
   if (s == "f32") return KvType::kF32;
   if (s == "f16") return KvType::kF16;
-  return std::unexpected(cat("unknown KV type '", s, "' (expected f32|f16)"));
+  if (s == "q8_0") return KvType::kQ8_0;
+  return std::unexpected(cat("unknown KV type '", s, "' (expected f32|f16|q8_0)"));
 }
 
 }  // namespace sy::local_engine::model

@@ -14,17 +14,22 @@ KvCache::KvCache(const HyperParams& hp, int n_ctx, KvType type, int max_batch)
     base_.push_back(n);
     n += static_cast<size_t>(cap) * static_cast<size_t>(row_);
   }
-  if (type == KvType::kF32) {
+  if (type == KvType::kQ8_0 && row_ % kernels::kQK != 0) type_ = KvType::kF16;  // rows must be whole blocks
+  if (type_ == KvType::kF32) {
     k32_.resize(n);
     v32_.resize(n);
-  } else {
+  } else if (type_ == KvType::kF16) {
     k16_.resize(n);
     v16_.resize(n);
+  } else {
+    k8_.resize(n / kernels::kQK);
+    v8_.resize(n / kernels::kQK);
   }
 }
 
 size_t KvCache::bytes() const {
-  return (k32_.size() + v32_.size()) * sizeof(float) + (k16_.size() + v16_.size()) * sizeof(uint16_t);
+  return (k32_.size() + v32_.size()) * sizeof(float) + (k16_.size() + v16_.size()) * sizeof(uint16_t) +
+         (k8_.size() + v8_.size()) * sizeof(kernels::BlockQ8_0);
 }
 
 size_t KvCache::offset(int layer, int pos) const {
@@ -34,6 +39,13 @@ size_t KvCache::offset(int layer, int pos) const {
 
 void KvCache::store(int layer, int pos, const float* k, const float* v) {
   const size_t o = offset(layer, pos);
+  if (type_ == KvType::kQ8_0) {
+    for (int b = 0; b < row_ / kernels::kQK; ++b) {
+      kernels::quantize_block_q8_0(k + b * kernels::kQK, k8_[o / kernels::kQK + b]);
+      kernels::quantize_block_q8_0(v + b * kernels::kQK, v8_[o / kernels::kQK + b]);
+    }
+    return;
+  }
   for (int i = 0; i < row_; ++i) {
     if (type_ == KvType::kF32) {
       k32_[o + i] = k[i];
@@ -47,11 +59,19 @@ void KvCache::store(int layer, int pos, const float* k, const float* v) {
 
 void KvCache::load_k(int layer, int pos, float* out) const {
   const size_t o = offset(layer, pos);
+  if (type_ == KvType::kQ8_0) {
+    for (int b = 0; b < row_ / kernels::kQK; ++b) kernels::dequantize_block_q8_0(k8_[o / kernels::kQK + b], out + b * kernels::kQK);
+    return;
+  }
   for (int i = 0; i < row_; ++i) out[i] = type_ == KvType::kF32 ? k32_[o + i] : kernels::fp16_to_f32(k16_[o + i]);
 }
 
 void KvCache::load_v(int layer, int pos, float* out) const {
   const size_t o = offset(layer, pos);
+  if (type_ == KvType::kQ8_0) {
+    for (int b = 0; b < row_ / kernels::kQK; ++b) kernels::dequantize_block_q8_0(v8_[o / kernels::kQK + b], out + b * kernels::kQK);
+    return;
+  }
   for (int i = 0; i < row_; ++i) out[i] = type_ == KvType::kF32 ? v32_[o + i] : kernels::fp16_to_f32(v16_[o + i]);
 }
 

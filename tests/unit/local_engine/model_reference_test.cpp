@@ -88,6 +88,26 @@ TEST(ModelReference, F16KvStaysClose) {
   EXPECT_EQ(ctx.kv_bytes(), 2u * 4u * 256u * 32u * 2u);
 }
 
+TEST(ModelReference, Q8KvStaysClose) {
+  const auto prompts = prompt_tokens();
+  const auto& full = all_logits(NumericPath::kReference);
+  const size_t V = static_cast<size_t>(tiny_model().hparams().n_vocab);
+  double worst = 0.0;
+  for (size_t i : {size_t{4}, size_t{6}}) {
+    Context ctx(tiny_model(), ContextOptions{256, KvType::kQ8_0, NumericPath::kReference}, &test_pool());
+    std::vector<float> logits;
+    ASSERT_TRUE(ctx.decode(prompts[i], false, logits));
+    const float* want = full[i].data() + (prompts[i].size() - 1) * V;
+    double max_diff = 0.0;
+    for (size_t j = 0; j < V; ++j) max_diff = std::max(max_diff, std::fabs(static_cast<double>(logits[j]) - want[j]));
+    EXPECT_GT(max_diff, 0.0);
+    worst = std::max(worst, max_diff);
+    EXPECT_EQ(ctx.kv_bytes(), 2u * 4u * 256u * 34u);  // one Q8_0 block per K row and per V row
+  }
+  std::printf("[q8_0 KV vs f32 KV] max |diff| %.3g\n", worst);
+  EXPECT_LE(worst, 0.5);
+}
+
 TEST(ModelContext, RejectsBadInput) {
   Context ctx(tiny_model(), ContextOptions{4, KvType::kF32, NumericPath::kFast}, nullptr);
   std::vector<float> logits;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sy/kernels/common/quant.hpp"
 #include "sy/kernels/common/rope.hpp"
 #include "sy/kernels/cpu/matmul.hpp"
 #include "sy/kernels/cpu/thread_pool.hpp"
@@ -46,7 +47,7 @@ struct HyperParams {
 };
 
 enum class NumericPath { kReference, kFast };
-enum class KvType { kF32, kF16 };
+enum class KvType { kF32, kF16, kQ8_0 };
 
 std::expected<NumericPath, std::string> parse_numeric_path(std::string_view s);
 std::expected<KvType, std::string> parse_kv_type(std::string_view s);
@@ -108,6 +109,7 @@ class KvCache {
   KvType type_;
   std::vector<float> k32_, v32_;
   std::vector<uint16_t> k16_, v16_;
+  std::vector<kernels::BlockQ8_0> k8_, v8_;
 };
 
 struct ContextOptions {
