@@ -48,7 +48,7 @@ std::optional<local_engine::EngineOptions> parse_local(const Section& s, const P
   o.model_name = s.get_string("model_name", o.model_name);
   o.backend = s.get_enum("backend", {"auto", "cpu", "cuda"}, o.backend);
   o.numeric_path = s.get_enum("numeric_path", {"fast", "reference"}, o.numeric_path);
-  o.kv_type = s.get_enum("kv_type", {"f32", "f16"}, o.kv_type);
+  o.kv_type = s.get_enum("kv_type", {"f32", "f16", "q8_0"}, o.kv_type);
   o.context_tokens = static_cast<int>(s.get_int("context_tokens", o.context_tokens, 16, 131072));
   o.max_concurrent_sequences =
       static_cast<int>(s.get_int("max_concurrent_sequences", o.max_concurrent_sequences, 1, 256));

@@ -8,7 +8,7 @@ struct EngineOptions {
   std::string model_path;                  // GGUF file (first shard for split files)
   std::string backend = "auto";            // auto | cpu | cuda
   std::string numeric_path = "fast";       // fast | reference
-  std::string kv_type = "f32";             // f32 | f16
+  std::string kv_type = "f32";             // f32 | f16 | q8_0
   int context_tokens = 4096;
   int max_concurrent_sequences = 4;
   int threads = 0;                          // 0: hardware concurrency
