@@ -246,7 +246,7 @@ int run_generate(const GenerateArgs& a) {
 }
 
 struct SynthArgs {
-  std::string preset = "gpt-oss-20b", out, vocab_from;
+  std::string preset = "gpt-oss-20b", out, vocab_from = SY_DEFAULT_VOCAB_GGUF;
   uint64_t seed = 1;
 };
 
@@ -321,8 +321,7 @@ void add_model_commands(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"tiny", "gpt-oss-20b", "gpt-oss-120b"}));
   synth->add_option("--seed", sa->seed, "RNG seed");
   synth->add_option("--out", sa->out, "output GGUF path")->required();
-  synth->add_option("--vocab-from", sa->vocab_from, "GGUF whose tokenizer metadata is copied (e.g. the tiny fixture)")
-      ->required();
+  synth->add_option("--vocab-from", sa->vocab_from, "GGUF whose tokenizer metadata is copied (default: the tiny fixture)");
   synth->callback([sa, &exit_code] { exit_code = run_synth(*sa); });
 
   add_model_text_commands(*model, exit_code);
