@@ -39,13 +39,17 @@ AttemptOutcome transport_outcome(const cloud_client::Error& e) {
 
 // Usage and finish_reason from an OpenAI response or chunk, for audit/cost.
 void read_usage(const nlohmann::json& j, AttemptOutcome& o) {
+  // The upstream is not trusted to send well-typed JSON: read defensively.
+  if (!j.is_object()) return;
   if (auto u = j.find("usage"); u != j.end() && u->is_object()) {
-    o.prompt_tokens = u->value("prompt_tokens", o.prompt_tokens);
-    o.completion_tokens = u->value("completion_tokens", o.completion_tokens);
+    auto pt = u->find("prompt_tokens");
+    if (pt != u->end() && pt->is_number_integer()) o.prompt_tokens = pt->get<int>();
+    auto ct = u->find("completion_tokens");
+    if (ct != u->end() && ct->is_number_integer()) o.completion_tokens = ct->get<int>();
   }
-  if (auto c = j.find("choices"); c != j.end() && c->is_array() && !c->empty()) {
-    const auto& fr = (*c)[0].value("finish_reason", nlohmann::json());
-    if (fr.is_string()) o.finish_reason = fr.get<std::string>();
+  if (auto c = j.find("choices"); c != j.end() && c->is_array() && !c->empty() && (*c)[0].is_object()) {
+    auto fr = (*c)[0].find("finish_reason");
+    if (fr != (*c)[0].end() && fr->is_string()) o.finish_reason = fr->get<std::string>();
   }
 }
 
@@ -109,7 +113,7 @@ std::function<void()> CloudBackend::start(const EgressPermit& permit, const Back
       }
       auto j = nlohmann::json::parse(ev.data, nullptr, false);
       bool usage_only = false;
-      if (!j.is_discarded()) {
+      if (j.is_object()) {
         read_usage(j, st->outcome);
         auto c = j.find("choices");
         usage_only = c != j.end() && c->is_array() && c->empty() && j.contains("usage");

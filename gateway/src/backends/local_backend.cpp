@@ -5,6 +5,8 @@
 #include <ctime>
 #include <map>
 
+#include <spdlog/spdlog.h>
+
 namespace sy::gateway {
 
 using nlohmann::json;
@@ -66,7 +68,13 @@ void LocalBackend::worker_loop() {
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    job();
+    try {
+      job();
+    } catch (const std::exception& e) {
+      // Last resort (engine errors are caught inside the job and reported to
+      // the request); never let one request take a worker thread down.
+      spdlog::error("local engine job failed: {}", e.what());
+    }
   }
 }
 
@@ -132,7 +140,12 @@ std::function<void()> LocalBackend::start(const EgressPermit& permit, const Back
       sink.on_event(dump(chunk));
       return !cancel->load();
     };
-    auto result = engine_->chat(*request, on_delta, cancel.get());
+    std::expected<local_engine::ChatCompletionResult, local_engine::EngineError> result;
+    try {
+      result = engine_->chat(*request, on_delta, cancel.get());
+    } catch (const std::exception& e) {
+      result = std::unexpected(local_engine::EngineError{local_engine::EngineError::Code::kInternal, e.what()});
+    }
     if (!result) {
       using Code = local_engine::EngineError::Code;
       outcome.message = result.error().message;

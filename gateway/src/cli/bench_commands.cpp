@@ -11,6 +11,7 @@
 #include "cli/commands.hpp"
 #include "sy/config/config.hpp"
 #include "sy/gateway/audit/bench.hpp"
+#include "sy/gateway/bench/engine_bench.hpp"
 #include "sy/router/classify_bench.hpp"
 
 namespace sy::gateway::cli {
@@ -109,6 +110,25 @@ void add_bench_commands(CLI::App& app, int& exit_code) {
   add_bench_classify(*bench, exit_code);
   add_bench_audit(*bench, exit_code);
   // bench engine: add its subcommand to `bench` here.
+  {
+    struct Args {
+      sy::gateway::bench::EngineBenchOptions options;
+      bool json = false;
+    };
+    auto args = std::make_shared<Args>();
+    auto* cmd = bench->add_subcommand("engine", "Engine tok/s (prefill, decode, concurrency), TTFT, RSS, roofline");
+    sy::gateway::bench::add_engine_bench_options(*cmd, args->options, args->json);
+    cmd->callback([args, &exit_code] {
+      auto r = sy::gateway::bench::run_engine_bench(args->options);
+      if (!r.error.empty()) {
+        std::cerr << "switchyard: bench engine: " << r.error << "\n";
+        exit_code = 1;
+        return;
+      }
+      std::cout << (args->json ? sy::gateway::bench::to_json(r).dump() + "\n" : sy::gateway::bench::format_text(r));
+      exit_code = 0;
+    });
+  }
 }
 
 }  // namespace sy::gateway::cli

@@ -209,7 +209,13 @@ class Server::Impl {
         },
         net::detached);
 
-    handler_(std::move(req), channel);
+    try {
+      handler_(std::move(req), channel);
+    } catch (const std::exception& e) {
+      // A bug in a handler must cost one request, not the process.
+      channel->respond(500, {{"content-type", "application/json"}},
+                       error_body_(500, std::string("internal error: ") + e.what(), "internal_error"));
+    }
 
     bool ok = true;
     bool finished = false;

@@ -1,0 +1,212 @@
+// Engine bench runs: prefill and batch-1 decode drive a model::Context
+// directly (fixed token stream, so an end-of-generation token cannot cut a
+// run short); time to first token and the concurrency runs go through
+// CpuEngine::generate, the path requests take.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "sy/gateway/bench/engine_bench.hpp"
+#include "sy/local_engine/engine_impl.hpp"
+
+namespace sy::gateway::bench {
+namespace {
+
+namespace le = sy::local_engine;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// Deterministic ordinary-text token ids (below the special tokens at the top of the vocabulary).
+std::vector<int32_t> make_prompt(int n, uint64_t seed, int n_vocab) {
+  const int lo = std::min(1000, n_vocab / 4);
+  const int hi = std::max(lo + 1, std::min(n_vocab, 199000));
+  std::vector<int32_t> out(static_cast<size_t>(std::max(n, 1)));
+  uint64_t s = seed * 0x9E3779B97F4A7C15ull + 12345;
+  for (auto& t : out) {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    t = lo + static_cast<int32_t>((s >> 33) % static_cast<uint64_t>(hi - lo));
+  }
+  return out;
+}
+
+// Weights read per decoded token: every non-expert tensor, n_used/n_expert of
+// the stacked expert tensors, and one row of the embedding table.
+double bytes_per_token(const le::model::Model& m) {
+  const auto& hp = m.hparams();
+  const double expert_share = hp.n_expert > 0 ? static_cast<double>(hp.n_expert_used) / hp.n_expert : 1.0;
+  double total = 0.0;
+  for (const auto& t : m.file().tensors()) {
+    if (t.name.starts_with("token_embd"))
+      total += static_cast<double>(t.row_bytes());
+    else if (t.name.find("_exps") != std::string_view::npos)
+      total += static_cast<double>(t.nbytes) * expert_share;
+    else
+      total += static_cast<double>(t.nbytes);
+  }
+  return total;
+}
+
+std::string machine_description(int threads) {
+  std::string cpu;
+  std::ifstream info("/proc/cpuinfo");
+  for (std::string line; std::getline(info, line);) {
+    if (line.starts_with("model name")) {
+      cpu = line.substr(line.find(':') + 2);
+      break;
+    }
+  }
+  std::string load;
+  std::ifstream("/proc/loadavg") >> load;
+  return cpu + ", " + std::to_string(std::thread::hardware_concurrency()) + " cores, load " + load + " (bench " +
+         std::to_string(threads) + " threads)";
+}
+
+long peak_rss_bytes() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss * 1024L;
+}
+
+// One generate() call; returns ms to the first token (or -1 on error).
+double time_to_first_token(le::CpuEngine& e, const std::vector<int32_t>& prompt, int* cached, std::string* error) {
+  le::SamplingParams sp;
+  sp.temperature = 0.0f;
+  sp.max_tokens = 1;
+  const auto t0 = Clock::now();
+  double ms = -1.0;
+  auto r = e.generate(prompt, sp, [&](const le::GenerateEvent&) {
+    if (ms < 0) ms = seconds_since(t0) * 1e3;
+    return true;
+  });
+  if (!r) {
+    *error = r.error().message;
+    return -1.0;
+  }
+  if (cached) *cached = r->cached_prompt_tokens;
+  return ms;
+}
+
+}  // namespace
+
+EngineBenchResult run_engine_bench(const EngineBenchOptions& o) {
+  EngineBenchResult res;
+  res.model_path = o.model_path;
+  res.threads = o.threads;
+  std::error_code ec;
+  res.model_file_bytes = static_cast<long>(std::filesystem::file_size(o.model_path, ec));
+  if (ec) {
+    res.error = "cannot read model " + o.model_path + ": " + ec.message();
+    return res;
+  }
+  int longest = o.ttft_prefix_tokens + o.ttft_suffix_tokens;
+  for (int len : o.prefill_lengths) longest = std::max(longest, len);
+  le::EngineOptions eo;
+  eo.model_path = o.model_path;
+  eo.backend = "cpu";
+  eo.threads = o.threads;
+  eo.kv_type = o.kv_type;
+  eo.context_tokens = std::max(longest, 16 + o.tokens_per_sequence) + 16;
+  const auto t_load = Clock::now();
+  auto engine = le::CpuEngine::create(eo);
+  if (!engine) {
+    res.error = engine.error();
+    return res;
+  }
+  res.load_s = seconds_since(t_load);
+  le::CpuEngine& e = **engine;
+  const auto& hp = e.model().hparams();
+
+  // Prefill and decode on a Context of their own (sharing the engine's weights).
+  auto kv = le::model::parse_kv_type(o.kv_type);
+  if (!kv) {
+    res.error = kv.error();
+    return res;
+  }
+  kernels::cpu::ThreadPool pool(o.threads);
+  le::model::ContextOptions co;
+  co.n_ctx = std::max(longest, 8 + o.decode_tokens) + 8;
+  co.kv_type = *kv;
+  le::model::Context ctx(e.model(), co, &pool);
+  std::vector<float> logits;
+  auto fail = [&](const std::string& what) {
+    res.error = what;
+    return res;
+  };
+  if (auto r = ctx.decode(make_prompt(8, 99, hp.n_vocab), false, logits); !r) return fail(r.error());  // warm-up
+  uint64_t seed = 1;
+  for (int len : o.prefill_lengths) {
+    len = std::min(len, co.n_ctx - 1);
+    ctx.reset();
+    const auto prompt = make_prompt(len, seed++, hp.n_vocab);
+    const auto t0 = Clock::now();
+    if (auto r = ctx.decode(prompt, false, logits); !r) return fail(r.error());
+    res.prefill_tok_s[len] = len / seconds_since(t0);
+    res.prefill_main_len = std::max(res.prefill_main_len, len);
+  }
+  ctx.reset();
+  if (auto r = ctx.decode(make_prompt(8, seed++, hp.n_vocab), false, logits); !r) return fail(r.error());
+  const auto stream = make_prompt(o.decode_tokens, seed++, hp.n_vocab);
+  const auto t_dec = Clock::now();
+  for (int32_t tok : stream)
+    if (auto r = ctx.decode(std::span<const int32_t>(&tok, 1), false, logits); !r) return fail(r.error());
+  res.decode_tokens = o.decode_tokens;
+  res.decode_tok_s = o.decode_tokens / seconds_since(t_dec);
+
+  // Time to first token: a fresh prompt, then a prompt extending the previous request's.
+  const int ttft_len = o.ttft_prefix_tokens + o.ttft_suffix_tokens;
+  res.ttft_prompt_tokens = ttft_len;
+  res.ttft_cold_ms = time_to_first_token(e, make_prompt(ttft_len, seed++, hp.n_vocab), nullptr, &res.error);
+  if (!res.error.empty()) return res;
+  auto shared = make_prompt(o.ttft_prefix_tokens, seed++, hp.n_vocab);
+  time_to_first_token(e, shared, nullptr, &res.error);
+  if (!res.error.empty()) return res;
+  const auto suffix = make_prompt(o.ttft_suffix_tokens, seed++, hp.n_vocab);
+  shared.insert(shared.end(), suffix.begin(), suffix.end());
+  res.ttft_prefix_reuse_ms = time_to_first_token(e, shared, &res.ttft_cached_tokens, &res.error);
+  if (!res.error.empty()) return res;
+
+  // Concurrency: N client threads, each one request; aggregate = all tokens / wall time.
+  for (int c : o.concurrency) {
+    std::vector<int> generated(static_cast<size_t>(c), 0);
+    std::vector<std::string> errors(static_cast<size_t>(c));
+    const auto t0 = Clock::now();
+    std::vector<std::thread> clients;
+    for (int i = 0; i < c; ++i) {
+      const auto prompt = make_prompt(8, seed++, hp.n_vocab);
+      clients.emplace_back([&, i, prompt] {
+        le::SamplingParams sp;
+        sp.temperature = 1.0f;
+        sp.seed = static_cast<uint64_t>(i + 1);
+        sp.max_tokens = o.tokens_per_sequence;
+        auto r = e.generate(prompt, sp, [](const le::GenerateEvent&) { return true; });
+        if (r)
+          generated[static_cast<size_t>(i)] = static_cast<int>(r->tokens.size());
+        else
+          errors[static_cast<size_t>(i)] = r.error().message;
+      });
+    }
+    for (auto& t : clients) t.join();
+    const double dt = seconds_since(t0);
+    for (const auto& err : errors)
+      if (!err.empty()) return fail(err);
+    int total = 0;
+    for (int g : generated) total += g;
+    res.aggregate_tokens[c] = total;
+    res.aggregate_decode_tok_s[c] = total / dt;
+  }
+
+  res.peak_rss_bytes = peak_rss_bytes();  // before the bandwidth buffer inflates it
+  res.machine = machine_description(o.threads);
+  res.bandwidth_gb_s = measure_read_bandwidth(o.bandwidth_mb, o.threads);
+  res.bytes_per_token = bytes_per_token(e.model());
+  if (res.bytes_per_token > 0) res.roofline_tok_s = res.bandwidth_gb_s * 1e9 / res.bytes_per_token;
+  if (res.roofline_tok_s > 0) res.roofline_pct = 100.0 * res.decode_tok_s / res.roofline_tok_s;
+  return res;
+}
+
+}  // namespace sy::gateway::bench
