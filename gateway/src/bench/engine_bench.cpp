@@ -51,7 +51,7 @@ double bytes_per_token(const le::model::Model& m) {
   return total;
 }
 
-std::string machine_description(int threads) {
+std::string machine_description() {
   std::string cpu;
   std::ifstream info("/proc/cpuinfo");
   for (std::string line; std::getline(info, line);) {
@@ -62,8 +62,7 @@ std::string machine_description(int threads) {
   }
   std::string load;
   std::ifstream("/proc/loadavg") >> load;
-  return cpu + ", " + std::to_string(std::thread::hardware_concurrency()) + " cores, load " + load + " (bench " +
-         std::to_string(threads) + " threads)";
+  return cpu + ", " + std::to_string(std::thread::hardware_concurrency()) + " cores, load " + load;
 }
 
 long peak_rss_bytes() {
@@ -201,7 +200,7 @@ EngineBenchResult run_engine_bench(const EngineBenchOptions& o) {
   }
 
   res.peak_rss_bytes = peak_rss_bytes();  // before the bandwidth buffer inflates it
-  res.machine = machine_description(o.threads);
+  res.machine = machine_description();
   res.bandwidth_gb_s = measure_read_bandwidth(o.bandwidth_mb, o.threads);
   res.bytes_per_token = bytes_per_token(e.model());
   if (res.bytes_per_token > 0) res.roofline_tok_s = res.bandwidth_gb_s * 1e9 / res.bytes_per_token;
