@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libboost-dev libssl-dev openssl
   nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
-  libpcre2-dev libicu-dev libphonenumber-dev libprotobuf-dev libre2-dev libvectorscan-dev
+  libpcre2-dev libicu-dev libphonenumber-dev libprotobuf-dev libvectorscan-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl
 )
