@@ -101,6 +101,22 @@ class Server::Impl {
     co_await bhttp::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
   }
 
+  // Lingering close after an early error response (e.g. 413 before the body
+  // was read): closing with unread input makes the kernel send an RST that
+  // can destroy the response before the client reads it, so stop sending and
+  // discard input for a bounded time first (as nginx's lingering_close does).
+  net::awaitable<void> linger(beast::tcp_stream& stream) {
+    error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    char sink[16384];
+    std::size_t total = 0;
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (!ec && total < (64u << 20) && std::chrono::steady_clock::now() < until) {
+      stream.expires_at(until);
+      total += co_await stream.async_read_some(net::buffer(sink), net::redirect_error(net::use_awaitable, ec));
+    }
+  }
+
   net::awaitable<void> session(beast::tcp_stream stream) {
     beast::flat_buffer buffer;
     bool first = true;
@@ -120,6 +136,7 @@ class Server::Impl {
       if (ec == bhttp::error::body_limit) {
         co_await send_simple(stream, 413, "request body exceeds the limit of " + std::to_string(options_.body_limit_bytes) + " bytes",
                              "request_too_large");
+        co_await linger(stream);
         break;
       }
       if (ec) {
@@ -136,6 +153,7 @@ class Server::Impl {
                              "request body of " + std::to_string(*len) + " bytes exceeds the limit of " +
                                  std::to_string(options_.body_limit_bytes) + " bytes",
                              "request_too_large");
+        co_await linger(stream);
         break;
       }
       if (beast::iequals(hdr[bhttp::field::expect], "100-continue")) {
@@ -149,6 +167,7 @@ class Server::Impl {
       if (ec) {
         if (ec == bhttp::error::body_limit) {
           co_await send_simple(stream, 413, "request body exceeds the limit", "request_too_large");
+          co_await linger(stream);
         } else if (ec != beast::error::timeout && ec != net::error::eof && ec != bhttp::error::end_of_stream) {
           co_await send_simple(stream, 400, "malformed HTTP request: " + ec.message(), "bad_request");
         }
