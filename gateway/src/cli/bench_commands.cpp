@@ -109,13 +109,13 @@ void add_bench_commands(CLI::App& app, int& exit_code) {
   bench->require_subcommand(1);
   add_bench_classify(*bench, exit_code);
   add_bench_audit(*bench, exit_code);
-  // bench engine: add its subcommand to `bench` here.
   {
     struct Args {
       sy::gateway::bench::EngineBenchOptions options;
       bool json = false;
     };
     auto args = std::make_shared<Args>();
+    args->options.model_path = SY_DEFAULT_VOCAB_GGUF;  // the shipped tiny model, wherever we run from
     auto* cmd = bench->add_subcommand("engine", "Engine tok/s (prefill, decode, concurrency), TTFT, RSS, roofline");
     sy::gateway::bench::add_engine_bench_options(*cmd, args->options, args->json);
     cmd->callback([args, &exit_code] {
