@@ -1,5 +1,7 @@
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <random>
 
 #include "gguf/strcat.hpp"
 #include "sy/local_engine/engine_impl.hpp"
@@ -165,6 +167,17 @@ std::expected<GenerateResult, EngineError> CpuEngine::generate(std::span<const i
   return res;
 }
 
+namespace {
+
+std::string tool_call_id_prefix() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "call_%012llx_", static_cast<unsigned long long>(rng() & 0xffffffffffffULL));
+  return buf;
+}
+
+}  // namespace
+
 std::expected<ChatCompletionResult, EngineError> CpuEngine::chat(const ChatCompletionRequest& request,
                                                                  const std::function<bool(const ChatDelta&)>& on_delta,
                                                                  const std::atomic<bool>* cancel) {
@@ -173,7 +186,9 @@ std::expected<ChatCompletionResult, EngineError> CpuEngine::chat(const ChatCompl
   auto rendered = harmony::render_chat(request, *tokenizer_, ro);
   if (!rendered) return std::unexpected(error(EngineError::Code::kInvalidRequest, rendered.error()));
 
-  harmony::OutputParser parser(*tokenizer_);
+  // Tool-call ids must not repeat across responses: clients send them back in
+  // history and the renderer matches tool results to calls by id.
+  harmony::OutputParser parser(*tokenizer_, tool_call_id_prefix());
   runtime::StopSequenceFilter stop_filter(request.sampling.stop);
   bool client_stopped = false;
   std::string content;  // content as delivered (after stop-sequence filtering)
