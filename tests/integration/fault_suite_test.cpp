@@ -304,3 +304,48 @@ TEST(FaultSuite, BothDownAnswersClearly) {
 
 }  // namespace
 }  // namespace sy::test
+
+namespace sy::test {
+namespace {
+
+// An explicit per-key, per-entity-type exemption opens the cloud for exactly
+// that key and those types; anything else stays home.
+TEST(Egress, ExemptionCoversOnlyTheListedKeyAndTypes) {
+  FakeCloud cloud;
+  // sha256 of "sk-exempt-key" and "sk-other-key"
+  const std::string exempt = "b8c122b21fb39ba3aa50dc7dde525b9f033aef7f132050c03312b7ed176a7edf";
+  const std::string other = "cac422eee4bd6113bfaae9f21c4f0e7c733aa46e9d4e135b6f8e590164d5baee";
+  std::string yaml = "listen: 127.0.0.1:0\n"
+                     "local: { model: " + kModel + ", model_name: gpt-oss-tiny, context_tokens: 2048 }\n"
+                     "cloud: { base_url: " + cloud.base_url() + ", ca_file: " + TestPki::get().ca_cert +
+                     ", models: [gpt-fake] }\n"
+                     "auth:\n  keys:\n    - { id: research, key_sha256: " + exempt + " }\n"
+                     "    - { id: other, key_sha256: " + other + " }\n"
+                     "routing:\n  egress_exemptions: [ { key: research, entity_types: [EMAIL] } ]\n"
+                     "  rules:\n    - { name: cloud-first, targets: [cloud, local] }\n";
+  GatewayProcess gw(yaml);
+  ASSERT_TRUE(gw.started()) << gw.stderr_text();
+  auto ask = [&](const std::string& key, const std::string& text) {
+    json req = {{"model", "gpt-fake"}, {"max_tokens", 2}, {"messages", {{{"role", "user"}, {"content", text}}}}};
+    return http_call(gw.port(), "POST", "/v1/chat/completions", req.dump(),
+                     {{"content-type", "application/json"}, {"authorization", "Bearer " + key}});
+  };
+  auto only_email = ask("sk-exempt-key", "Please reply to dana.whitfield@kestrel-analytics.io today.");
+  EXPECT_EQ(only_email.status, 200) << only_email.body;
+  EXPECT_EQ(only_email.header("x-switchyard-route"), "cloud") << only_email.header("x-switchyard-reason");
+  EXPECT_NE(cloud.received().find("dana.whitfield@kestrel-analytics.io"), std::string::npos);
+
+  auto email_and_card = ask("sk-exempt-key", "Mail omar.haddad@brightwave-labs.com, card 4539 1488 0343 6467.");
+  EXPECT_EQ(email_and_card.status, 200) << email_and_card.body;
+  EXPECT_EQ(email_and_card.header("x-switchyard-route"), "local");
+  EXPECT_EQ(cloud.received().find("4539 1488 0343 6467"), std::string::npos);
+  EXPECT_EQ(cloud.received().find("omar.haddad"), std::string::npos);
+
+  auto other_key = ask("sk-other-key", "Forward this to lena.vogt@nordlicht-energie.de please.");
+  EXPECT_EQ(other_key.status, 200) << other_key.body;
+  EXPECT_EQ(other_key.header("x-switchyard-route"), "local");
+  EXPECT_EQ(cloud.received().find("lena.vogt"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sy::test

@@ -237,7 +237,8 @@ void ChatExchange::dispatch() {
 
 void ChatExchange::start_attempt(const std::string& target) {
   bool local = app_.is_local(target);
-  auto permit = EgressPermit::issue(decision_, classification_, target, local);
+  auto permit = EgressPermit::issue(decision_, classification_, target, local, ctx_.key_id,
+                                    app_.config.routing.egress_exemptions);
   if (!permit) {
     // Unreachable by construction (plans are subsets of the egress set); if it
     // ever happens, fail closed rather than send anything.
