@@ -179,6 +179,12 @@ TEST(Proxy, ModelsHealthAndReadiness) {
   for (const auto& m : j["data"]) found = found || m["id"] == "gpt-fake";
   EXPECT_TRUE(found) << models.body;
   EXPECT_EQ(http_call(gw.port(), "GET", "/readyz").status, 200);
+  ASSERT_EQ(http_call(gw.port(), "POST", "/v1/chat/completions", chat_body(false)).status, 200);
+  auto metrics = http_call(gw.port(), "GET", "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("switchyard_requests_total{route=\"cloud\",status=\"200\"} 1"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("switchyard_breaker_state{target=\"cloud\"} 0"), std::string::npos) << metrics.body;
 }
 
 TEST(Proxy, UnreachableCloudGivesClearErrorNotAHang) {

@@ -97,6 +97,9 @@ class App::Impl {
       }
       data.push_back({{"id", "auto"}, {"object", "model"}, {"created", 0}, {"owned_by", "switchyard-router"}});
       json_response(200, {{"object", "list"}, {"data", data}});
+    } else if (path == "/metrics") {
+      if (!only("GET")) return;
+      ch->respond(200, {{"content-type", "text/plain; version=0.0.4"}, {"x-request-id", rid}}, render_metrics(state_));
     } else if (path == "/healthz") {
       if (!only("GET")) return;
       json_response(200, {{"status", "ok"}});

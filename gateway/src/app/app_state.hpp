@@ -9,6 +9,7 @@
 #include <string>
 
 #include "app/delayed_executor.hpp"
+#include "app/metrics.hpp"
 #include "backends/backend.hpp"
 #include "backends/cloud_backend.hpp"
 #include "backends/local_backend.hpp"
@@ -47,6 +48,7 @@ struct AppState {
   std::unique_ptr<audit::AuditLog> audit_log;
   AuditSink audit;  // unset: audit disabled
   std::atomic<bool> draining{false};
+  RequestCounters requests;  // for /metrics
 
   Backend* backend(const std::string& target) const;
   bool is_local(const std::string& target) const { return local && target == config.routing.local_target; }

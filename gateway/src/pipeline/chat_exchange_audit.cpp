@@ -61,6 +61,7 @@ void ChatExchange::emit(json record, std::function<void(bool durable)> send_fina
 }
 
 void ChatExchange::log_access(int status) const {
+  app_.requests.count(status == 200 ? current_target_ : "", status);
   spdlog::info(
       R"({{"request_id":"{}","method":"{}","path":"{}","status":{},"route":"{}","key_id":"{}","sensitive":{},"stream":{},"latency_ms":{:.1f}}})",
       request_id_, request_.method, request_.target, status, current_target_, ctx_.key_id,
