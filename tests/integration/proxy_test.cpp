@@ -245,3 +245,40 @@ TEST(Cli, ShippedConfigIsValidAndBadConfigExits2) {
 
 }  // namespace
 }  // namespace sy::test
+
+namespace sy::test {
+namespace {
+
+TEST(Classify, EndpointAndCliExplainWithoutRevealingValues) {
+  FakeCloud cloud;
+  GatewayProcess gw(cloud_config(cloud), kEnv);
+  ASSERT_TRUE(gw.started()) << gw.stderr_text();
+  const std::string card = "4539 1488 0343 6467";
+  json req = {{"model", "auto"},
+              {"messages", {{{"role", "system"}, {"content", "Be terse."}},
+                            {{"role", "user"}, {"content", "😀 Charge card " + card + " for the order."}}}}};
+  auto r = http_call(gw.port(), "POST", "/v1/switchyard/classify", req.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = json::parse(r.body);
+  EXPECT_TRUE(j["sensitive"].get<bool>());
+  ASSERT_FALSE(j["findings"].empty());
+  const auto& f = j["findings"][0];
+  EXPECT_EQ(f["type"], "CREDIT_CARD");
+  EXPECT_EQ(f["message"], 1);
+  EXPECT_EQ(f["start"], 14);  // code points: the emoji counts once
+  EXPECT_EQ(f["end"], 14 + static_cast<int>(card.size()));
+  for (const auto& t : j["targets"]) EXPECT_NE(t, "cloud");
+  EXPECT_EQ(r.body.find(card), std::string::npos);
+  EXPECT_EQ(cloud.requests(), 0);  // a dry run dispatches nothing
+
+  setenv("SY_TEST_CLOUD_KEY", "sk-test-upstream-key-123", 1);  // the config references it; the child inherits it
+  auto cli = run_switchyard({"classify", "--config", gw.config_path()}, req.dump());
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  auto cj = json::parse(cli.out);
+  EXPECT_EQ(cj["sensitive"], j["sensitive"]);
+  EXPECT_EQ(cj["findings"][0]["start"], f["start"]);
+  EXPECT_EQ(cli.out.find(card), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sy::test
