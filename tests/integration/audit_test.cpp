@@ -31,7 +31,8 @@ std::string config(const std::string& audit_path, const std::string& cloud_url, 
   if (local) y += "local: { model: " + kModel + ", model_name: gpt-oss-tiny, max_concurrent_sequences: 1, context_tokens: 8192 }\n";
   if (!cloud_url.empty()) {
     y += "cloud: { base_url: " + cloud_url + ", ca_file: " + TestPki::get().ca_cert +
-         ", models: [gpt-fake], first_byte_timeout_ms: 2000, idle_timeout_ms: 2000 }\n";
+         ", models: [gpt-fake], first_byte_timeout_ms: 2000, idle_timeout_ms: 2000,\n"
+         "         pricing: { gpt-fake: { input_per_mtok: 1000000, output_per_mtok: 1000000 } } }\n";
   }
   if (auth) y += "auth: { keys: [ { id: team-a, key_sha256: " + kKeyHash + " } ] }\n";
   y += "retries: { max_attempts: 2, base_backoff_ms: 10 }\n"
@@ -98,6 +99,8 @@ TEST(Audit, ExactlyOneRecordPerOutcome) {
   EXPECT_EQ(by_id["r-success"]["status"], 200);
   EXPECT_EQ(by_id["r-success"]["served_by"], "cloud");
   EXPECT_EQ(by_id["r-success"]["key_id"], "team-a");
+  // "auto" was answered by gpt-fake: 11 prompt + 7 completion tokens at $1 per token.
+  EXPECT_DOUBLE_EQ(by_id["r-success"]["cost_actual_usd"].get<double>(), 11 * 1.0 + 7 * 1.0);
   EXPECT_EQ(by_id["r-upstream-error"]["status"], 400);
   EXPECT_EQ(by_id["r-failover"]["served_by"], "local");
   EXPECT_EQ(by_id["r-failover"]["attempts"].size(), 2u);

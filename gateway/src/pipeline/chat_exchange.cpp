@@ -83,7 +83,7 @@ bool ChatExchange::prepare() {
     return false;
   }
   try {
-    body_ = json::parse(request_.body);
+    body_ = nlohmann::ordered_json::parse(request_.body);
   } catch (const json::parse_error& e) {
     reject({400, std::string("request body is not valid JSON: ") + e.what(), "invalid_json", "", ""});
     return false;
@@ -266,6 +266,10 @@ void ChatExchange::start_attempt(const std::string& target) {
                              : (decision_.model_for_cloud.empty() ? app_.config.routing.cloud_default_model
                                                                   : decision_.model_for_cloud);
   }
+  {
+    std::lock_guard lock(mu_);
+    served_model_ = call.model;
+  }
   AttemptSink sink;
   auto self = shared_from_this();
   sink.on_event = [self](std::string data) { self->on_event(std::move(data)); };
@@ -443,9 +447,8 @@ void ChatExchange::complete(int status) {
   stage_ = "complete";
   lock.unlock();
   const AttemptOutcome& o = final_outcome_;
-  double actual = app_.price_usd(current_target_ == app_.config.routing.local_target ? app_.config.routing.local_model
-                                                                                      : chat_.model,
-                                 app_.is_local(current_target_), o.prompt_tokens, o.completion_tokens);
+  // Priced at the model that actually answered (for `auto`, the router's choice).
+  double actual = app_.price_usd(served_model_, app_.is_local(current_target_), o.prompt_tokens, o.completion_tokens);
   if (reservation_) {
     if (status == 200) app_.budgets->reconcile(std::move(*reservation_), actual);
     else app_.budgets->release(std::move(*reservation_));

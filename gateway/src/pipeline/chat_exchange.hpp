@@ -53,7 +53,7 @@ class ChatExchange : public std::enable_shared_from_this<ChatExchange> {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::chrono::system_clock::time_point wall_started_ = std::chrono::system_clock::now();
 
-  nlohmann::json body_;
+  nlohmann::ordered_json body_;  // the client's request, key order kept
   router::ChatRequest chat_;
   router::RequestContext ctx_;
   policies::TenantPtr tenant_;
@@ -68,6 +68,7 @@ class ChatExchange : public std::enable_shared_from_this<ChatExchange> {
   std::mutex mu_;
   std::size_t plan_index_ = 0;
   std::string current_target_;
+  std::string served_model_;  // model name sent to current_target_
   std::optional<policies::BreakerPermit> permit_;
   std::chrono::steady_clock::time_point attempt_started_;
   std::function<void()> cancel_attempt_;
