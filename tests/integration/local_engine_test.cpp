@@ -134,3 +134,27 @@ TEST(LocalEngine, CancellingAStreamStopsGeneration) {
 
 }  // namespace
 }  // namespace sy::test
+
+namespace sy::test {
+namespace {
+
+// `model render` feeds the engine exactly what the gateway would (same request
+// parser, same adapter): every golden conversation must render token for token.
+TEST(LocalEngine, RenderCliMatchesHarmonyGoldens) {
+  std::ifstream in(std::string(SY_TEST_DATA_DIR) + "/tiny-gpt-oss/harmony_render.json");
+  json golden = json::parse(in);
+  const std::string date = golden["fake_date"].get<std::string>().substr(0, 10);  // "2025-08-05 12:00:00"
+  ASSERT_FALSE(golden["conversations"].empty());
+  for (const auto& c : golden["conversations"]) {
+    json request = c["request_body"];
+    if (!request.contains("model")) request["model"] = "gpt-oss-tiny";
+    auto r = run_switchyard({"model", "render", "--model", kModel, "--date", date}, request.dump());
+    ASSERT_EQ(r.exit_code, 0) << c["name"] << ": " << r.err;
+    auto out = json::parse(r.out);
+    EXPECT_EQ(out["token_ids"], c["token_ids"]) << c["name"];
+    EXPECT_EQ(out["prompt"], c["prompt"]) << c["name"];
+  }
+}
+
+}  // namespace
+}  // namespace sy::test

@@ -38,7 +38,7 @@ struct AttemptOutcome {
 
 struct BackendCall {
   const router::ChatRequest* request = nullptr;
-  const nlohmann::json* body = nullptr;  // the client's JSON, forwarded to OpenAI-compatible targets
+  const nlohmann::ordered_json* body = nullptr;  // the client's JSON, forwarded to OpenAI-compatible targets
   std::string model;                     // model name to use on this target
   bool stream = false;
   bool include_usage = false;            // stream_options.include_usage

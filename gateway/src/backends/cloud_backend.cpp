@@ -59,7 +59,7 @@ CloudBackend::CloudBackend(cloud_client::UpstreamOptions options)
     : name_(options.name), options_(options), client_(std::make_unique<cloud_client::Client>(std::move(options))) {}
 
 std::function<void()> CloudBackend::start(const EgressPermit& permit, const BackendCall& call, AttemptSink sink) {
-  nlohmann::json body = *call.body;
+  nlohmann::ordered_json body = *call.body;
   body["model"] = call.model;
   if (call.stream) {
     // Ask for usage so audit and budgets see real token counts; the extra
@@ -68,7 +68,7 @@ std::function<void()> CloudBackend::start(const EgressPermit& permit, const Back
   }
   cloud_client::Request req;
   req.path = "/chat/completions";
-  req.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  req.body = body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   req.headers = {{"content-type", "application/json"}, {"accept", call.stream ? "text/event-stream" : "application/json"},
                  {"x-request-id", call.request_id}};
 

@@ -65,7 +65,7 @@ json error_json(const std::string& message, const std::string& param = "") {
 // One request text -> one result; false when the input was not a valid request.
 bool classify_one(const router::Router& r, const config::Config& cfg, const ClassifyArgs& args, const std::string& text,
                   json& out) {
-  json body = json::parse(text, nullptr, false);
+  nlohmann::ordered_json body = nlohmann::ordered_json::parse(text, nullptr, false);
   if (body.is_discarded()) {
     out = error_json("input is not valid JSON");
     return false;

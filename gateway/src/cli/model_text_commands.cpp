@@ -8,7 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "backends/local_backend.hpp"
 #include "cli/commands.hpp"
+#include "openai/chat_request_json.hpp"
 #include "sy/local_engine/gguf.hpp"
 #include "sy/local_engine/harmony.hpp"
 #include "sy/local_engine/tokenizer.hpp"
@@ -51,12 +53,18 @@ int run_tokenize(const std::string& model, bool special) {
 int run_render(const std::string& model, const std::string& date) {
   const auto tok = load_tokenizer(model);
   if (!tok) return kBadInput;
-  const auto request = le::harmony::parse_openai_request(read_stdin());
-  if (!request) {
-    std::cerr << "error: bad chat request on stdin: " << request.error() << "\n";
+  // Exactly the gateway's path: its request parser, then its engine adapter.
+  const auto body = nlohmann::ordered_json::parse(read_stdin(), nullptr, false);
+  if (body.is_discarded()) {
+    std::cerr << "error: the chat request on stdin is not valid JSON\n";
     return kBadInput;
   }
-  const auto rendered = le::harmony::render_chat(*request, *tok, {date, ""});
+  const auto parsed = openai::parse_chat_request(body);
+  if (!parsed) {
+    std::cerr << "error: bad chat request on stdin: " << parsed.error().message << "\n";
+    return kBadInput;
+  }
+  const auto rendered = le::harmony::render_chat(to_engine_request(*parsed), *tok, {date, ""});
   if (!rendered) {
     std::cerr << "error: cannot render the chat: " << rendered.error() << "\n";
     return kBadInput;

@@ -2,7 +2,7 @@
 
 namespace sy::gateway::openai {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 namespace {
 

@@ -9,7 +9,7 @@ namespace sy::gateway {
 using nlohmann::json;
 
 std::pair<int, json> classify_route(AppState& app, const http::Request& request) {
-  auto body = json::parse(request.body, nullptr, false);
+  auto body = nlohmann::ordered_json::parse(request.body, nullptr, false);
   if (body.is_discarded()) return {400, json::parse(openai::error_body(400, "request body is not valid JSON", "invalid_json"))};
   auto parsed = openai::parse_chat_request(body);
   if (!parsed) {
