@@ -270,6 +270,29 @@ TEST(FaultSuite, LocalSaturatedSpillsNonSensitiveToCloud) {
   for (auto& t : hogs) t.join();
 }
 
+TEST(FaultSuite, LocalQueueTimeoutAndNoSpillAreHonoured) {
+  FakeCloud cloud;
+  GatewayProcess gw(config({cloud.base_url(), true,
+                            "admission: { max_queue: 4, queue_timeout_ms: 300, spill_to_cloud: false }\n"}));
+  ASSERT_TRUE(gw.started()) << gw.stderr_text();
+  std::thread hog([&] {  // holds the single engine worker for seconds
+    json req = {{"model", "gpt-oss-tiny"}, {"max_tokens", 1500}, {"messages", {{{"role", "user"}, {"content", "go on"}}}}};
+    http_call(gw.port(), "POST", "/v1/chat/completions", req.dump(), {{"content-type", "application/json"}}, 120s);
+  });
+  std::this_thread::sleep_for(500ms);
+  const Case* plain = nullptr;
+  for (const auto& c : corpus_mix()) {
+    if (!c.sensitive) plain = &c;
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  Outcome o = send(gw.port(), *plain, false, {{"x-test-prefer", "local"}});
+  double waited = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(o.status, 503) << o.body;  // timed out in the queue, and not spilled to the cloud
+  EXPECT_EQ(cloud.requests(), 0);
+  EXPECT_LT(waited, 5000) << "waited for the hog instead of the queue timeout";
+  hog.join();
+}
+
 TEST(FaultSuite, LocalDownKeepsSensitivePromptsHome) {
   FakeCloud cloud;
   cloud.set_script([](const std::string& body) {

@@ -16,7 +16,8 @@ AppState::AppState(config::Config cfg)
     router->set_token_counter([raw](std::string_view text) { return raw->count_tokens(text); });
     local = std::make_unique<LocalBackend>(config.routing.local_target, std::move(*engine),
                                            config.local->max_concurrent_sequences,
-                                           static_cast<int>(config.policies.admission.max_queue));
+                                           static_cast<int>(config.policies.admission.max_queue),
+                                           config.policies.admission.queue_timeout);
   }
   if (config.cloud) {
     auto opts = *config.cloud;

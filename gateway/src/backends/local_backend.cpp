@@ -1,5 +1,6 @@
 #include "backends/local_backend.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <ctime>
@@ -39,8 +40,8 @@ local_engine::ChatCompletionRequest to_engine_request(const router::ChatRequest&
 }
 
 LocalBackend::LocalBackend(std::string name, std::unique_ptr<local_engine::Engine> engine, int workers,
-                           int max_queue)
-    : name_(std::move(name)), engine_(std::move(engine)), max_queue_(max_queue) {
+                           int max_queue, std::chrono::milliseconds queue_timeout)
+    : name_(std::move(name)), engine_(std::move(engine)), max_queue_(max_queue), queue_timeout_(queue_timeout) {
   for (int i = 0; i < std::max(1, workers); ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
@@ -60,7 +61,7 @@ int LocalBackend::queue_depth() const {
 
 void LocalBackend::worker_loop() {
   while (true) {
-    std::function<void()> job;
+    Job job;
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
@@ -69,7 +70,7 @@ void LocalBackend::worker_loop() {
       jobs_.pop_front();
     }
     try {
-      job();
+      job.run(false);
     } catch (const std::exception& e) {
       // Last resort (engine errors are caught inside the job and reported to
       // the request); never let one request take a worker thread down.
@@ -87,6 +88,16 @@ json chunk_skeleton(const BackendCall& call, const std::string& model, std::time
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
+AttemptOutcome overloaded(std::string code, std::string message) {
+  AttemptOutcome o;
+  o.kind = AttemptOutcome::Kind::kOverloaded;
+  o.status = 503;
+  o.code = std::move(code);
+  o.message = std::move(message);
+  o.retry_after = "1";
+  return o;
+}
+
 }  // namespace
 
 std::function<void()> LocalBackend::start(const EgressPermit& permit, const BackendCall& call, AttemptSink sink) {
@@ -95,16 +106,22 @@ std::function<void()> LocalBackend::start(const EgressPermit& permit, const Back
   std::unique_lock lock(mu_);
   if (static_cast<int>(jobs_.size()) >= max_queue_) {
     lock.unlock();
-    AttemptOutcome o;
-    o.kind = AttemptOutcome::Kind::kOverloaded;
-    o.status = 503;
-    o.code = "local_queue_full";
-    o.message = "local engine queue is full";
-    o.retry_after = "1";
-    sink.on_done(std::move(o));
+    sink.on_done(overloaded("local_queue_full", "local engine queue is full"));
     return [] {};
   }
-  jobs_.push_back([this, call, sink = std::move(sink), cancel, request]() mutable {
+  auto job = [this, call, sink = std::move(sink), cancel, request](bool expired) mutable {
+    if (expired) {
+      sink.on_done(overloaded("local_queue_timeout", "waited too long for the local engine"));
+      return;
+    }
+    if (cancel->load()) {  // the client left while the request was queued: don't start it
+      AttemptOutcome o;
+      o.kind = AttemptOutcome::Kind::kCancelled;
+      o.status = 499;
+      o.message = "client closed the request";
+      sink.on_done(std::move(o));
+      return;
+    }
     const std::string model = engine_->model_name();
     const std::time_t created = std::time(nullptr);
     auto started = std::chrono::steady_clock::now();
@@ -215,8 +232,23 @@ std::function<void()> LocalBackend::start(const EgressPermit& permit, const Back
     outcome.kind = AttemptOutcome::Kind::kSuccess;
     outcome.status = 200;
     sink.on_done(std::move(outcome));
-  });
+  };
+  const uint64_t id = ++next_job_id_;
+  jobs_.push_back(Job{id, std::move(job)});
   lock.unlock();
+  // A request still queued at its deadline leaves the queue then, not when a
+  // worker finally gets to it.
+  expiry_.after(queue_timeout_, [this, id] {
+    Job expired;
+    {
+      std::lock_guard guard(mu_);
+      auto it = std::find_if(jobs_.begin(), jobs_.end(), [id](const Job& j) { return j.id == id; });
+      if (it == jobs_.end()) return;  // already running or done
+      expired = std::move(*it);
+      jobs_.erase(it);
+    }
+    expired.run(true);
+  });
   cv_.notify_one();
   return [cancel] { cancel->store(true); };
 }

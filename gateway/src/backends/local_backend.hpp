@@ -1,4 +1,5 @@
 #pragma once
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -6,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/delayed_executor.hpp"
 #include "backends/backend.hpp"
 #include "sy/local_engine/engine.hpp"
 
@@ -15,7 +17,9 @@ namespace sy::gateway {
 // attempts run on a small pool of worker threads, never on I/O threads.
 class LocalBackend : public Backend {
  public:
-  LocalBackend(std::string name, std::unique_ptr<local_engine::Engine> engine, int workers, int max_queue);
+  // At most `max_queue` requests wait for a worker, each at most `queue_timeout`.
+  LocalBackend(std::string name, std::unique_ptr<local_engine::Engine> engine, int workers, int max_queue,
+               std::chrono::milliseconds queue_timeout);
   ~LocalBackend() override;
   const std::string& name() const override { return name_; }
   std::function<void()> start(const EgressPermit& permit, const BackendCall& call, AttemptSink sink) override;
@@ -28,11 +32,18 @@ class LocalBackend : public Backend {
   std::string name_;
   std::unique_ptr<local_engine::Engine> engine_;
   int max_queue_;
+  std::chrono::milliseconds queue_timeout_;
+  struct Job {
+    uint64_t id = 0;
+    std::function<void(bool expired)> run;  // expired: waited past queue_timeout_
+  };
+  uint64_t next_job_id_ = 0;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;
+  std::deque<Job> jobs_;
   bool stopping_ = false;
   std::vector<std::thread> workers_;
+  DelayedExecutor expiry_;  // last member: stopped first, while the queue still exists
 };
 
 // OpenAI request (domain form) -> engine request.

@@ -386,7 +386,9 @@ void ChatExchange::after_failure(const AttemptOutcome& o) {
   auto d = retries_->after_failure(breaker_outcome(o), parse_retry_after(o.retry_after));
   std::unique_lock lock(mu_);
   last_failure_ = o;
-  if (d.retry && plan_index_ + 1 < plan_.targets.size()) {
+  // admission.spill_to_cloud: false keeps a request the local queue refused from moving on.
+  bool spill_blocked = o.kind == AttemptOutcome::Kind::kOverloaded && !app_.config.policies.admission.spill_to_cloud;
+  if (d.retry && !spill_blocked && plan_index_ + 1 < plan_.targets.size()) {
     failover_notes_.push_back("failover: " + current_target_ + " " + o.code);
     ++plan_index_;
     lock.unlock();
