@@ -145,7 +145,6 @@ class Context {
  private:
   void decode_chunk(std::span<const int32_t> tokens, int logit_rows, float* logits);
   void attention_block(int layer, std::vector<float>& x, int n_tokens);
-  void moe_block(int layer, std::vector<float>& x, int n_tokens);
   void matmul(const kernels::cpu::MatrixView& w, const float* x, int n_tokens, float* y);
   // Several weights applied to the same input: the fast path quantises it once.
   void matmul_shared(std::initializer_list<std::pair<const kernels::cpu::MatrixView*, float*>> outs, const float* x,
