@@ -7,7 +7,22 @@
 
 namespace sy::kernels::cpu {
 
-void QuantizedActivations::quantize(const float* x, int64_t n_rows, int64_t cols) {
+namespace {
+
+void quantize_row_portable(const float* x, int64_t blocks, int8_t* v, float* s, int32_t* c) {
+  for (int64_t b = 0; b < blocks; ++b) {
+    BlockQ8_0 q;
+    quantize_block_q8_0(x + b * kQK, q);
+    std::copy_n(q.qs, kQK, v + b * kQK);
+    std::fill_n(s + (b / 2) * 16 + (b % 2) * 8, 8, fp16_to_f32(q.d));
+    for (int l = 0; l < 8; ++l)
+      c[(b / 2) * 16 + (b % 2) * 8 + l] = -128 * (q.qs[4 * l] + q.qs[4 * l + 1] + q.qs[4 * l + 2] + q.qs[4 * l + 3]);
+  }
+}
+
+}  // namespace
+
+void QuantizedActivations::quantize(const float* x, int64_t n_rows, int64_t cols, ThreadPool* pool) {
   const int64_t blocks = cols / kQK;
   rows_ = n_rows;
   cols_ = cols;
@@ -15,18 +30,23 @@ void QuantizedActivations::quantize(const float* x, int64_t n_rows, int64_t cols
   values_.assign(static_cast<size_t>(rows_ * pairs_ * 64), 0);  // an odd tail is padded with q = 0, d = 0
   scales_.assign(static_cast<size_t>(rows_ * pairs_ * 16), 0.0f);
   corrections_.assign(static_cast<size_t>(rows_ * pairs_ * 16), 0);
-  for (int64_t r = 0; r < rows_; ++r) {
-    int8_t* v = values_.data() + r * pairs_ * 64;
-    float* s = scales_.data() + r * pairs_ * 16;
-    int32_t* c = corrections_.data() + r * pairs_ * 16;
-    for (int64_t b = 0; b < blocks; ++b) {
-      BlockQ8_0 q;
-      quantize_block_q8_0(x + r * cols + b * kQK, q);
-      int32_t sum = 0;
-      for (int j = 0; j < kQK; ++j) sum += v[b * kQK + j] = q.qs[j];
-      std::fill_n(s + (b / 2) * 16 + (b % 2) * 8, 8, fp16_to_f32(q.d));
-      c[(b / 2) * 16 + (b % 2) * 8] = -128 * sum;
+  const bool simd = detail::cpu_has_avx512vnni();
+  auto rows = [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      int8_t* v = values_.data() + r * pairs_ * 64;
+      float* s = scales_.data() + r * pairs_ * 16;
+      int32_t* c = corrections_.data() + r * pairs_ * 16;
+      if (simd) {
+        detail::quantize_row_avx512(x + r * cols, blocks, v, s, c);
+      } else {
+        quantize_row_portable(x + r * cols, blocks, v, s, c);
+      }
     }
+  };
+  if (pool && n_rows >= 8) {
+    pool->parallel_for(n_rows, 4, rows);
+  } else {
+    rows(0, n_rows);
   }
 }
 

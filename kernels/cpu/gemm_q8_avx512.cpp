@@ -190,6 +190,33 @@ SY_AVX512 void run(const Prep& prep, size_t pair_bytes, const uint8_t* w_data, s
 
 }  // namespace
 
+// Same arithmetic as quantize_block_q8_0 (amax, d = amax/127 rounded to fp16,
+// q = rint(x * 127/amax)), 32 floats at a time.
+SY_AVX512 void quantize_row_avx512(const float* x, int64_t blocks, int8_t* values, float* scales,
+                                   int32_t* corrections) {
+  const __m512 sign = _mm512_set1_ps(-0.0f);
+  for (int64_t b = 0; b < blocks; ++b) {
+    const __m512 a = _mm512_loadu_ps(x + b * kQK), c = _mm512_loadu_ps(x + b * kQK + 16);
+    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_andnot_ps(sign, a), _mm512_andnot_ps(sign, c)));
+    const float d = amax / 127.0f;
+    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+    const __m512 vid = _mm512_set1_ps(id);
+    const __m512i qa = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(a, vid), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    const __m512i qc = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(c, vid), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(values + b * kQK), _mm512_cvtepi32_epi8(qa));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(values + b * kQK + 16), _mm512_cvtepi32_epi8(qc));
+    const float scale = fp16_to_f32(f32_to_fp16(d));
+    _mm256_storeu_ps(scales + (b / 2) * 16 + (b % 2) * 8, _mm256_set1_ps(scale));
+    // -128 * (sum of each lane's 4 values): with the +128 weights, every int32
+    // lane of VPDPBUSD then holds its exact, small partial dot product (a
+    // per-block correction in one lane would cancel against large lanes in float).
+    const __m256i q8 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(values + b * kQK));
+    const __m256i lanes = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(static_cast<char>(0x80)), q8);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(corrections + (b / 2) * 16 + (b % 2) * 8),
+                        _mm256_sub_epi32(_mm256_setzero_si256(), lanes));
+  }
+}
+
 SY_AVX512 void gemm_q8_avx512vnni(WType w_type, const uint8_t* w_data, size_t w_row_bytes, int64_t row_begin,
                                   int64_t row_end, const QuantizedActivations& x, std::span<const int32_t> tokens,
                                   float* y, int64_t y_stride) {

@@ -3,9 +3,9 @@
 // path's only matrix kernel. Activations are quantised once per input (ggml's
 // Q8_0 rounding: d = fp16(amax/127), q = round(x/d)) into a layout the SIMD
 // kernel reads with aligned 64-byte loads: two blocks per "pair", the block
-// scales spread over the 16 float lanes of the pair, and per block the
-// correction -128 * sum(q) that lets the kernel feed weights to VPDPBUSD as
-// unsigned w+128.
+// scales spread over the 16 float lanes of the pair, and per group of 4
+// values the correction -128 * sum(q) that lets the kernel feed weights to
+// VPDPBUSD as unsigned w+128.
 //
 // The AVX-512 VNNI kernel (picked at run time) computes each (row, token)
 // result with the same instruction sequence whatever the other rows and
@@ -17,20 +17,21 @@
 
 #include "sy/kernels/cpu/aligned_allocator.hpp"
 #include "sy/kernels/cpu/dot.hpp"
+#include "sy/kernels/cpu/thread_pool.hpp"
 
 namespace sy::kernels::cpu {
 
 class QuantizedActivations {
  public:
-  // x: n_rows rows of `cols` floats, cols % 32 == 0.
-  void quantize(const float* x, int64_t n_rows, int64_t cols);
+  // x: n_rows rows of `cols` floats, cols % 32 == 0. pool may be null.
+  void quantize(const float* x, int64_t n_rows, int64_t cols, ThreadPool* pool = nullptr);
 
   int64_t rows() const { return rows_; }
   int64_t cols() const { return cols_; }
   int64_t pairs() const { return pairs_; }  // ceil(blocks / 2); an odd tail block is padded with zeros
   const int8_t* values(int64_t row) const { return values_.data() + row * pairs_ * 64; }
   const float* scales(int64_t row) const { return scales_.data() + row * pairs_ * 16; }
-  // Per pair 16 lanes: lane 0 holds block A's correction, lane 8 block B's, the rest 0.
+  // Per pair 16 lanes: lane l holds -128 * (sum of the pair's values 4l..4l+3).
   const int32_t* corrections(int64_t row) const { return corrections_.data() + row * pairs_ * 16; }
 
  private:
