@@ -95,7 +95,7 @@ struct PrepBuffered {
 
 // Expands straight from the weights, prefetching the same spot of the next
 // 4-row group: four interleaved 1-3 KB streams defeat the hardware prefetcher.
-template <class Prep>
+template <class Prep, int kHint>
 struct PrepInline {
   const Prep& prep;
   const uint8_t* const* rows;
@@ -105,8 +105,8 @@ struct PrepInline {
   size_t pair_bytes;  // 34 or 68
   SY_AVX512 PairW operator()(int r, int64_t p) const {
     const char* next = reinterpret_cast<const char*>(rows[r]) + ahead + static_cast<size_t>(p) * pair_bytes;
-    _mm_prefetch(next, _MM_HINT_T0);
-    if (pair_bytes > 64) _mm_prefetch(next + 64, _MM_HINT_T0);
+    _mm_prefetch(next, static_cast<_mm_hint>(kHint));
+    if (pair_bytes > 64) _mm_prefetch(next + 64, static_cast<_mm_hint>(kHint));
     return prep(rows[r], p, !(odd && p == last_pair));
   }
 };
@@ -159,10 +159,13 @@ SY_AVX512 void run(const Prep& prep, size_t pair_bytes, const uint8_t* w_data, s
     const int nr = static_cast<int>(std::min<int64_t>(4, r1 - rb));
     const uint8_t* rows[4];
     for (int r = 0; r < 4; ++r) rows[r] = w_data + static_cast<size_t>(rb + std::min(r, nr - 1)) * row_bytes;
-    const PrepInline<Prep> inline_src{prep, rows, pairs - 1, odd, 4 * row_bytes, pair_bytes};
+    const PrepInline<Prep, _MM_HINT_T0> inline_src{prep, rows, pairs - 1, odd, 4 * row_bytes, pair_bytes};
     if (n > 4) {
+      // The token tiles stream activations through L1 before the next group
+      // is expanded: prefetch that group into L2 only.
+      const PrepInline<Prep, _MM_HINT_T1> fill_src{prep, rows, pairs - 1, odd, 4 * row_bytes, pair_bytes};
       for (int64_t p = 0; p < pairs; ++p)
-        for (int r = 0; r < 4; ++r) buffer[static_cast<size_t>(p * 4 + r)] = inline_src(r, p);
+        for (int r = 0; r < 4; ++r) buffer[static_cast<size_t>(p * 4 + r)] = fill_src(r, p);
     }
     const PrepBuffered buffered{buffer.data()};
     for (int64_t tb = 0; tb < n; tb += 4) {

@@ -79,7 +79,15 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
   generation_.fetch_add(1);  // seq_cst: publishes the fields above
   if (sleepers_.load() > 0) generation_.notify_all();
   run_chunks();
-  while (busy_.load(std::memory_order_acquire) > 0) cpu_relax();
+  // A worker the OS has descheduled (more runnable threads than cores) must
+  // still check in; yield after a short spin so it gets the core.
+  for (int i = 0; busy_.load(std::memory_order_acquire) > 0; ++i) {
+    if (i < 4096) {
+      cpu_relax();
+    } else {
+      std::this_thread::yield();
+    }
+  }
   fn_ = nullptr;
 }
 
