@@ -9,12 +9,14 @@ namespace sy::kernels::cpu {
 
 namespace {
 
-void quantize_row_portable(const float* x, int64_t blocks, uint8_t* v, float* s) {
+void quantize_row_portable(const float* x, int64_t blocks, int8_t* v, float* s, int32_t* c) {
   for (int64_t b = 0; b < blocks; ++b) {
     BlockQ8_0 q;
     quantize_block_q8_0(x + b * kQK, q);
-    for (int j = 0; j < kQK; ++j) v[b * kQK + j] = static_cast<uint8_t>(q.qs[j] + 128);
+    std::copy_n(q.qs, kQK, v + b * kQK);
     std::fill_n(s + (b / 2) * 16 + (b % 2) * 8, 8, fp16_to_f32(q.d));
+    for (int l = 0; l < 8; ++l)
+      c[(b / 2) * 16 + (b % 2) * 8 + l] = -128 * (q.qs[4 * l] + q.qs[4 * l + 1] + q.qs[4 * l + 2] + q.qs[4 * l + 3]);
   }
 }
 
@@ -25,17 +27,19 @@ void QuantizedActivations::quantize(const float* x, int64_t n_rows, int64_t cols
   rows_ = n_rows;
   cols_ = cols;
   pairs_ = (blocks + 1) / 2;
-  values_.assign(static_cast<size_t>(rows_ * pairs_ * 64), 128);  // an odd tail is padded with q = 0, d = 0
+  values_.assign(static_cast<size_t>(rows_ * pairs_ * 64), 0);  // an odd tail is padded with q = 0, d = 0
   scales_.assign(static_cast<size_t>(rows_ * pairs_ * 16), 0.0f);
+  corrections_.assign(static_cast<size_t>(rows_ * pairs_ * 16), 0);
   const bool simd = detail::cpu_has_avx512vnni();
   auto rows = [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
-      uint8_t* v = values_.data() + r * pairs_ * 64;
+      int8_t* v = values_.data() + r * pairs_ * 64;
       float* s = scales_.data() + r * pairs_ * 16;
+      int32_t* c = corrections_.data() + r * pairs_ * 16;
       if (simd) {
-        detail::quantize_row_avx512(x + r * cols, blocks, v, s);
+        detail::quantize_row_avx512(x + r * cols, blocks, v, s, c);
       } else {
-        quantize_row_portable(x + r * cols, blocks, v, s);
+        quantize_row_portable(x + r * cols, blocks, v, s, c);
       }
     }
   };
@@ -79,12 +83,12 @@ void gemm_q8_portable(WType type, const uint8_t* w_data, size_t row_bytes, int64
     for (int64_t b = 0; b < blocks; ++b) decode_block(type, row, b, w.data() + b * kQK, &ws[static_cast<size_t>(b)]);
     for (int64_t i = 0; i < n; ++i) {
       const int64_t t = tokens.empty() ? i : tokens[static_cast<size_t>(i)];
-      const uint8_t* xv = x.values(t);
+      const int8_t* xv = x.values(t);
       const float* xs = x.scales(t);
       float sum = 0.0f;
       for (int64_t b = 0; b < blocks; ++b) {
         int32_t dot = 0;
-        for (int j = 0; j < kQK; ++j) dot += w[static_cast<size_t>(b * kQK + j)] * (xv[b * kQK + j] - 128);
+        for (int j = 0; j < kQK; ++j) dot += w[static_cast<size_t>(b * kQK + j)] * xv[b * kQK + j];
         sum += static_cast<float>(dot) * (ws[static_cast<size_t>(b)] * xs[(b / 2) * 16 + (b % 2) * 8]);
       }
       y[i * y_stride + (r - r0)] = sum;

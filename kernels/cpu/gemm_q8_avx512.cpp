@@ -1,11 +1,9 @@
 // AVX-512 VNNI kernel for gemm_q8. Weights stay in the file's layout (mmap,
-// no repack): each pair of blocks is expanded in registers to 64 signed int8
-// values, a per-lane correction and a 16-lane scale vector (PairW); VPDPBUSD
-// multiplies them with the activations' q+128 bytes starting from the
-// correction -128 * (sum of the lane's 4 weights), so every int32 lane holds
-// its exact, small partial dot product, which is scaled and accumulated in
-// float lanes. (A per-block correction in one lane would cancel against
-// large lanes in float and cost ~1e-5 relative precision.) Tiles are 4 rows x up to 4 tokens; with more than 4 tokens the
+// no repack): each pair of blocks is expanded in registers to 64 unsigned
+// bytes w+128 and a 16-lane scale vector (PairW); VPDPBUSD multiplies them
+// with the signed activations starting from the activations' -128*sum(q)
+// correction, and every block's int32 partial sums are scaled and
+// accumulated in float lanes. Tiles are 4 rows x up to 4 tokens; with more than 4 tokens the
 // expanded rows are kept in a small buffer and reused for every token tile.
 #include <immintrin.h>
 
@@ -27,15 +25,9 @@ bool cpu_has_avx512vnni() {
 namespace {
 
 struct alignas(64) PairW {
-  __m512i w;   // 64 signed weights: block A then block B
-  __m512i nc;  // -128 * (sum of each lane's 4 weights)
-  __m512 sw;   // weight scale of A in lanes 0..7, of B in lanes 8..15
+  __m512i w;  // 64 weights + 128: block A then block B
+  __m512 sw;  // weight scale of A in lanes 0..7, of B in lanes 8..15
 };
-
-SY_AVX512 inline __m512i offset_correction(__m512i w) {
-  const __m512i zero = _mm512_setzero_si512();
-  return _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, _mm512_set1_epi8(static_cast<char>(0x80)), w));
-}
 
 struct E8m0Table {
   float v[256];
@@ -56,16 +48,16 @@ struct PrepQ8 {
   SY_AVX512 PairW operator()(const uint8_t* row, int64_t p, bool has_b) const {
     const BlockQ8_0* b = reinterpret_cast<const BlockQ8_0*>(row) + 2 * p;
     const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[0].qs));
+    const __m512i k80 = _mm512_set1_epi8(static_cast<char>(0x80));
     PairW out;
     if (has_b) {
       const __m256i bb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[1].qs));
-      out.w = _mm512_inserti64x4(_mm512_castsi256_si512(a), bb, 1);
+      out.w = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(a), bb, 1), k80);
       out.sw = two_scales(h2f(b[0].d), h2f(b[1].d));
     } else {
-      out.w = _mm512_zextsi256_si512(a);  // padded B: weight 0
+      out.w = _mm512_xor_si512(_mm512_zextsi256_si512(a), k80);  // padded B: weight 0
       out.sw = two_scales(h2f(b[0].d), 0.0f);
     }
-    out.nc = offset_correction(out.w);
     return out;
   }
 };
@@ -74,8 +66,8 @@ struct PrepMxfp4 {
   __m512i table;
   __m256i m4;
   SY_AVX512 PrepMxfp4() {
-    // E2M1 values doubled (ggml kvalues_mxfp4).
-    static const int8_t kValues[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+    // E2M1 values doubled (ggml kvalues_mxfp4), + 128.
+    static const uint8_t kValues[16] = {128, 129, 130, 131, 132, 134, 136, 140, 128, 127, 126, 125, 124, 122, 120, 116};
     table = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kValues)));
     m4 = _mm256_set1_epi8(0x0F);
   }
@@ -91,7 +83,6 @@ struct PrepMxfp4 {
     PairW out;
     out.w = _mm512_shuffle_epi8(table, z);  // zero nibbles of a padded B give weight 0
     out.sw = two_scales(kE8m0.v[b[0].e], has_b ? kE8m0.v[b[1].e] : 0.0f);
-    out.nc = offset_correction(out.w);
     return out;
   }
 };
@@ -122,8 +113,8 @@ struct PrepInline {
 
 // out[r][t] = row r · token t for 4 rows and NT tokens.
 template <int NT, class Source>
-SY_AVX512 void tile(const Source& src, const uint8_t* const* xv, const float* const* xs, int64_t pairs,
-                    float (*out)[4]) {
+SY_AVX512 void tile(const Source& src, const int8_t* const* xv, const float* const* xs, const int32_t* const* xc,
+                    int64_t pairs, float (*out)[4]) {
   __m512 acc[4][NT];
   for (auto& row : acc)
     for (auto& a : row) a = _mm512_setzero_ps();
@@ -134,7 +125,7 @@ SY_AVX512 void tile(const Source& src, const uint8_t* const* xv, const float* co
       const __m512i xq = _mm512_load_si512(xv[t] + p * 64);
       const __m512 xd = _mm512_load_ps(xs[t] + p * 16);
       for (int r = 0; r < 4; ++r) {
-        const __m512i dot = _mm512_dpbusd_epi32(pw[r].nc, xq, pw[r].w);
+        const __m512i dot = _mm512_dpbusd_epi32(_mm512_load_si512(xc[t] + p * 16), pw[r].w, xq);
         acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(pw[r].sw, xd), acc[r][t]);
       }
     }
@@ -144,13 +135,13 @@ SY_AVX512 void tile(const Source& src, const uint8_t* const* xv, const float* co
 }
 
 template <class Source>
-SY_AVX512 void tile_n(int nt, const Source& src, const uint8_t* const* xv, const float* const* xs, int64_t pairs,
-                      float (*out)[4]) {
+SY_AVX512 void tile_n(int nt, const Source& src, const int8_t* const* xv, const float* const* xs,
+                      const int32_t* const* xc, int64_t pairs, float (*out)[4]) {
   switch (nt) {
-    case 1: return tile<1>(src, xv, xs, pairs, out);
-    case 2: return tile<2>(src, xv, xs, pairs, out);
-    case 3: return tile<3>(src, xv, xs, pairs, out);
-    default: return tile<4>(src, xv, xs, pairs, out);
+    case 1: return tile<1>(src, xv, xs, xc, pairs, out);
+    case 2: return tile<2>(src, xv, xs, xc, pairs, out);
+    case 3: return tile<3>(src, xv, xs, xc, pairs, out);
+    default: return tile<4>(src, xv, xs, xc, pairs, out);
   }
 }
 
@@ -179,18 +170,20 @@ SY_AVX512 void run(const Prep& prep, size_t pair_bytes, const uint8_t* w_data, s
     const PrepBuffered buffered{buffer.data()};
     for (int64_t tb = 0; tb < n; tb += 4) {
       const int nt = static_cast<int>(std::min<int64_t>(4, n - tb));
-      const uint8_t* xv[4];
+      const int8_t* xv[4];
       const float* xs[4];
+      const int32_t* xc[4];
       for (int t = 0; t < 4; ++t) {
         const int64_t row = token(tb + std::min(t, nt - 1));
         xv[t] = x.values(row);
         xs[t] = x.scales(row);
+        xc[t] = x.corrections(row);
       }
       float out[4][4];
       if (n > 4) {
-        tile_n(nt, buffered, xv, xs, pairs, out);
+        tile_n(nt, buffered, xv, xs, xc, pairs, out);
       } else {
-        tile_n(nt, inline_src, xv, xs, pairs, out);
+        tile_n(nt, inline_src, xv, xs, xc, pairs, out);
       }
       for (int t = 0; t < nt; ++t)
         for (int r = 0; r < nr; ++r) y[(tb + t) * y_stride + (rb - r0) + r] = out[r][t];
@@ -202,9 +195,9 @@ SY_AVX512 void run(const Prep& prep, size_t pair_bytes, const uint8_t* w_data, s
 
 // Same arithmetic as quantize_block_q8_0 (amax, d = amax/127 rounded to fp16,
 // q = rint(x * 127/amax)), 32 floats at a time.
-SY_AVX512 void quantize_row_avx512(const float* x, int64_t blocks, uint8_t* values, float* scales) {
+SY_AVX512 void quantize_row_avx512(const float* x, int64_t blocks, int8_t* values, float* scales,
+                                   int32_t* corrections) {
   const __m512 sign = _mm512_set1_ps(-0.0f);
-  const __m128i k80 = _mm_set1_epi8(static_cast<char>(0x80));
   for (int64_t b = 0; b < blocks; ++b) {
     const __m512 a = _mm512_loadu_ps(x + b * kQK), c = _mm512_loadu_ps(x + b * kQK + 16);
     const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_andnot_ps(sign, a), _mm512_andnot_ps(sign, c)));
@@ -213,9 +206,17 @@ SY_AVX512 void quantize_row_avx512(const float* x, int64_t blocks, uint8_t* valu
     const __m512 vid = _mm512_set1_ps(id);
     const __m512i qa = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(a, vid), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
     const __m512i qc = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(c, vid), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(values + b * kQK), _mm_xor_si128(_mm512_cvtepi32_epi8(qa), k80));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(values + b * kQK + 16), _mm_xor_si128(_mm512_cvtepi32_epi8(qc), k80));
-    _mm256_storeu_ps(scales + (b / 2) * 16 + (b % 2) * 8, _mm256_set1_ps(fp16_to_f32(f32_to_fp16(d))));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(values + b * kQK), _mm512_cvtepi32_epi8(qa));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(values + b * kQK + 16), _mm512_cvtepi32_epi8(qc));
+    const float scale = fp16_to_f32(f32_to_fp16(d));
+    _mm256_storeu_ps(scales + (b / 2) * 16 + (b % 2) * 8, _mm256_set1_ps(scale));
+    // -128 * (sum of each lane's 4 values): with the +128 weights, every int32
+    // lane of VPDPBUSD then holds its exact, small partial dot product (a
+    // per-block correction in one lane would cancel against large lanes in float).
+    const __m256i q8 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(values + b * kQK));
+    const __m256i lanes = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(static_cast<char>(0x80)), q8);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(corrections + (b / 2) * 16 + (b % 2) * 8),
+                        _mm256_sub_epi32(_mm256_setzero_si256(), lanes));
   }
 }
 

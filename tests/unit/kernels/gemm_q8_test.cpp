@@ -47,7 +47,7 @@ std::vector<float> random_activations(int64_t n, int64_t cols, std::mt19937& rng
 // The activation value the kernel multiplies: q * d of the Q8_0 block.
 double activation(const QuantizedActivations& q, int64_t row, int64_t k) {
   const int64_t b = k / kQK;
-  return (q.values(row)[k] - 128) * static_cast<double>(q.scales(row)[(b / 2) * 16 + (b % 2) * 8]);
+  return q.values(row)[k] * static_cast<double>(q.scales(row)[(b / 2) * 16 + (b % 2) * 8]);
 }
 
 class GemmQ8 : public ::testing::TestWithParam<bool> {  // param: force the portable kernel
@@ -68,11 +68,15 @@ TEST(GemmQ8Quantize, MatchesQ8_0BlocksAndPadsOddTails) {
       for (int64_t b = 0; b < blocks; ++b) {
         BlockQ8_0 want;
         quantize_block_q8_0(x.data() + r * cols + b * kQK, want);
-        for (int j = 0; j < kQK; ++j) ASSERT_EQ(q.values(r)[b * kQK + j] - 128, want.qs[j]);
+        for (int j = 0; j < kQK; ++j) ASSERT_EQ(q.values(r)[b * kQK + j], want.qs[j]);
         for (int l = 0; l < 8; ++l) ASSERT_EQ(q.scales(r)[(b / 2) * 16 + (b % 2) * 8 + l], fp16_to_f32(want.d));
+        for (int l = 0; l < 8; ++l) {
+          const int sum = want.qs[4 * l] + want.qs[4 * l + 1] + want.qs[4 * l + 2] + want.qs[4 * l + 3];
+          ASSERT_EQ(q.corrections(r)[(b / 2) * 16 + (b % 2) * 8 + l], -128 * sum);
+        }
       }
       if (blocks % 2) {
-        for (int j = 0; j < kQK; ++j) EXPECT_EQ(q.values(r)[blocks * kQK + j], 128);
+        for (int j = 0; j < kQK; ++j) EXPECT_EQ(q.values(r)[blocks * kQK + j], 0);
         for (int l = 8; l < 16; ++l) EXPECT_EQ(q.scales(r)[(blocks / 2) * 16 + l], 0.0f);
       }
     }

@@ -2,9 +2,10 @@
 // Quantised weights (Q8_0 or MXFP4) times Q8-quantised activations: the fast
 // path's only matrix kernel. Activations are quantised once per input (ggml's
 // Q8_0 rounding: d = fp16(amax/127), q = round(x/d)) into a layout the SIMD
-// kernel reads with aligned 64-byte loads: two blocks per "pair", values
-// stored as q+128 (VPDPBUSD's unsigned operand) and the block scales spread
-// over the 16 float lanes of the pair.
+// kernel reads with aligned 64-byte loads: two blocks per "pair", the block
+// scales spread over the 16 float lanes of the pair, and per group of 4
+// values the correction -128 * sum(q) that lets the kernel feed weights to
+// VPDPBUSD as unsigned w+128.
 //
 // The AVX-512 VNNI kernel (picked at run time) computes each (row, token)
 // result with the same instruction sequence whatever the other rows and
@@ -28,14 +29,16 @@ class QuantizedActivations {
   int64_t rows() const { return rows_; }
   int64_t cols() const { return cols_; }
   int64_t pairs() const { return pairs_; }  // ceil(blocks / 2); an odd tail block is padded with zeros
-  // q + 128 per value, 64 per pair.
-  const uint8_t* values(int64_t row) const { return values_.data() + row * pairs_ * 64; }
+  const int8_t* values(int64_t row) const { return values_.data() + row * pairs_ * 64; }
   const float* scales(int64_t row) const { return scales_.data() + row * pairs_ * 16; }
+  // Per pair 16 lanes: lane l holds -128 * (sum of the pair's values 4l..4l+3).
+  const int32_t* corrections(int64_t row) const { return corrections_.data() + row * pairs_ * 16; }
 
  private:
   int64_t rows_ = 0, cols_ = 0, pairs_ = 0;
-  std::vector<uint8_t, AlignedAllocator<uint8_t>> values_;
+  std::vector<int8_t, AlignedAllocator<int8_t>> values_;
   std::vector<float, AlignedAllocator<float>> scales_;
+  std::vector<int32_t, AlignedAllocator<int32_t>> corrections_;
 };
 
 // y[i * y_stride + (r - row_begin)] = W[r] · x[tokens[i]] for r in [row_begin, row_end)
