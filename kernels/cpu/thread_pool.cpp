@@ -27,7 +27,7 @@ ThreadPool::ThreadPool(int n_threads) {
 
 ThreadPool::~ThreadPool() {
   stop_.store(true);
-  generation_.fetch_add(1);
+  generation_.fetch_add(2);
   generation_.notify_all();
   for (auto& t : workers_) t.join();
 }
@@ -40,26 +40,45 @@ void ThreadPool::run_chunks() {
   }
 }
 
+namespace {
+
+// Spin, then yield: the thread we wait for may need this core.
+template <class Done>
+void wait_until(Done done) {
+  for (int i = 0; !done(); ++i) {
+    if (i < 4096) {
+      cpu_relax();
+    } else {
+      std::this_thread::yield();
+    }
+  }
+}
+
+}  // namespace
+
 void ThreadPool::worker_loop() {
   uint64_t seen = 0;
   for (;;) {
     const auto spin_until = std::chrono::steady_clock::now() + kSpin;
-    uint64_t g = generation_.load(std::memory_order_acquire);
-    for (int i = 0; g == seen; ++i) {
+    uint64_t g = generation_.load();
+    for (int i = 0; g == seen || (g & 1) != 0; ++i) {
       cpu_relax();
       if ((i & 63) == 63 && std::chrono::steady_clock::now() > spin_until) {
         // Announce the sleep before the final check: parallel_for bumps the
         // generation before it reads sleepers_, so one of the two sees the other.
         sleepers_.fetch_add(1);
-        generation_.wait(seen);
+        generation_.wait(g);
         sleepers_.fetch_sub(1);
       }
-      g = generation_.load(std::memory_order_acquire);
+      g = generation_.load();
     }
-    seen = g;
     if (stop_.load()) return;
-    run_chunks();
-    busy_.fetch_sub(1, std::memory_order_release);
+    inside_.fetch_add(1);
+    if (generation_.load() == g) {  // still open: the fields below belong to g
+      run_chunks();
+      seen = g;
+    }
+    inside_.fetch_sub(1);
   }
 }
 
@@ -71,24 +90,16 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
     return;
   }
   std::lock_guard call(call_mutex_);
+  generation_.fetch_add(1);  // odd: closed; a straggler that joins now backs out
+  wait_until([&] { return inside_.load() == 0; });
   fn_ = &fn;
   n_ = n;
   grain_ = grain;
   next_.store(0, std::memory_order_relaxed);
-  busy_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
-  generation_.fetch_add(1);  // seq_cst: publishes the fields above
+  generation_.fetch_add(1);  // even: open (seq_cst publishes the fields)
   if (sleepers_.load() > 0) generation_.notify_all();
   run_chunks();
-  // A worker the OS has descheduled (more runnable threads than cores) must
-  // still check in; yield after a short spin so it gets the core.
-  for (int i = 0; busy_.load(std::memory_order_acquire) > 0; ++i) {
-    if (i < 4096) {
-      cpu_relax();
-    } else {
-      std::this_thread::yield();
-    }
-  }
-  fn_ = nullptr;
+  wait_until([&] { return inside_.load() == 0; });
 }
 
 }  // namespace sy::kernels::cpu

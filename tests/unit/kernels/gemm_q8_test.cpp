@@ -192,3 +192,23 @@ TEST(KernelsCpuThreadPool, WorkersWakeAfterSleeping) {
 
 }  // namespace
 }  // namespace sy::kernels::cpu
+
+namespace sy::kernels::cpu {
+namespace {
+
+// More workers than cores: some are descheduled mid-call, join late or back
+// out of a closed call; every call must still run each index exactly once and
+// never touch a finished call's function.
+TEST(KernelsCpuThreadPool, ManyShortCallsWithMoreThreadsThanCores) {
+  ThreadPool pool(static_cast<int>(std::thread::hardware_concurrency()) * 2 + 1);
+  for (int call = 0; call < 3000; ++call) {
+    std::vector<int> hits(static_cast<size_t>(17 + call % 50), 0);
+    pool.parallel_for(static_cast<int64_t>(hits.size()), 1 + call % 3, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) ++hits[static_cast<size_t>(i)];
+    });
+    for (int h : hits) ASSERT_EQ(h, 1) << "call " << call;
+  }
+}
+
+}  // namespace
+}  // namespace sy::kernels::cpu

@@ -5,6 +5,13 @@
 // A forward pass makes a few hundred parallel_for calls per token, so waking
 // workers through the kernel each time would cost more than the work: idle
 // workers spin for a short while (kSpin) before they sleep on a futex.
+//
+// The caller never waits for a worker that has not joined the current call
+// (a worker the OS has descheduled, e.g. when other processes share the
+// cores): it waits only for workers inside the call, which finish their
+// chunk and leave. Calls are numbered: an odd generation means "closed",
+// while the caller waits out stragglers of the previous call and writes
+// the next one; workers join only an open (even) generation.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -35,9 +42,9 @@ class ThreadPool {
 
   std::vector<std::thread> workers_;
   std::mutex call_mutex_;  // one parallel_for at a time
-  std::atomic<uint64_t> generation_{0};  // bumped per call (and at shutdown)
+  std::atomic<uint64_t> generation_{0};  // even: open for workers; odd: being set up
   std::atomic<int> sleepers_{0};
-  std::atomic<int> busy_{0};
+  std::atomic<int> inside_{0};  // workers inside the current call
   std::atomic<bool> stop_{false};
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
   int64_t n_ = 0;
