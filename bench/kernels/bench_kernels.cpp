@@ -1,6 +1,13 @@
 // Quantised GEMM throughput on weights larger than the caches: GB/s of weight
 // bytes streamed for 1 token (decode) and GMAC/s for token tiles (prefill),
-// per weight type and thread count. Usage: sy_bench_kernels [threads] [MiB]
+// per weight type and thread count. Usage: sy_bench_kernels [threads] [MiB] [file]
+// (with a file, the weights are read from its mapping: 4 KB file pages, as the engine reads a GGUF).
+#include <sys/mman.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <xmmintrin.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +25,9 @@ double seconds(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+const uint8_t* g_file = nullptr;  // optional: weights read from a mapped file instead of anonymous memory
+size_t g_file_size = 0;
+
 void run(WType type, const char* name, int64_t cols, int64_t mib, ThreadPool& pool) {
   const size_t row_bytes = static_cast<size_t>(cols / kQK) * (type == WType::kQ8_0 ? sizeof(BlockQ8_0) : sizeof(BlockMxfp4));
   const int64_t rows = (mib << 20) / static_cast<int64_t>(row_bytes) / 4 * 4;
@@ -29,7 +39,12 @@ void run(WType type, const char* name, int64_t cols, int64_t mib, ThreadPool& po
     if (type == WType::kQ8_0) reinterpret_cast<BlockQ8_0*>(w.data())[b].d = 0x1C00;
     else reinterpret_cast<BlockMxfp4*>(w.data())[b].e = 124;
   }
-  const MatrixView m{type, w.data(), rows, cols, row_bytes};
+  const uint8_t* data = w.data();
+  if (g_file && g_file_size > w.size() * 2) {
+    data = g_file + (g_file_size / 2 / 4096) * 4096;  // page-aligned, past the metadata
+    std::printf("(weights from the mapped file)\n");
+  }
+  const MatrixView m{type, data, rows, cols, row_bytes};
   for (int64_t n : {1, 4, 16, 64}) {
     std::vector<float> x(static_cast<size_t>(n * cols));
     std::normal_distribution<float> nd;
@@ -58,6 +73,16 @@ void run(WType type, const char* name, int64_t cols, int64_t mib, ThreadPool& po
 int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 1;
   const int64_t mib = argc > 2 ? std::atoll(argv[2]) : 256;
+  if (getenv("FTZ")) _mm_setcsr(_mm_getcsr() | 0x8040);
+  if (argc > 3) {
+    const int fd = open(argv[3], O_RDONLY);
+    if (fd >= 0) {
+      g_file_size = static_cast<size_t>(lseek(fd, 0, SEEK_END));
+      void* p = mmap(nullptr, g_file_size, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p != MAP_FAILED) g_file = static_cast<const uint8_t*>(p);
+      close(fd);
+    }
+  }
   ThreadPool pool(threads);
   std::printf("gemm_q8 kernel %s, %d threads, %lld MiB of weights\n", gemm_q8_kernel_name(), threads,
               static_cast<long long>(mib));

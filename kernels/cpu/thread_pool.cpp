@@ -10,6 +10,31 @@ namespace sy::kernels::cpu {
 
 namespace {
 
+// Kernels run with denormals flushed to zero (FTZ/DAZ): a denormal in a
+// scale or product costs a microcode assist (measured: MXFP4 GEMM 13.7 ->
+// 17.6 GB/s on data with tiny scales), and values below 1e-38 carry no
+// information for inference. Set on every thread that runs pool work, so a
+// result does not depend on which thread computed it.
+class FlushDenormals {
+ public:
+  FlushDenormals() {
+#if defined(__x86_64__)
+    saved_ = _mm_getcsr();
+    _mm_setcsr(saved_ | 0x8040);
+#endif
+  }
+  ~FlushDenormals() {
+#if defined(__x86_64__)
+    _mm_setcsr(saved_);
+#endif
+  }
+  FlushDenormals(const FlushDenormals&) = delete;
+  FlushDenormals& operator=(const FlushDenormals&) = delete;
+
+ private:
+  unsigned saved_ = 0;
+};
+
 inline void cpu_relax() {
 #if defined(__x86_64__)
   _mm_pause();
@@ -57,6 +82,7 @@ void wait_until(Done done) {
 }  // namespace
 
 void ThreadPool::worker_loop() {
+  const FlushDenormals ftz;
   uint64_t seen = 0;
   for (;;) {
     const auto spin_until = std::chrono::steady_clock::now() + kSpin;
@@ -85,6 +111,7 @@ void ThreadPool::worker_loop() {
 void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
+  const FlushDenormals ftz;
   if (workers_.empty() || n <= grain) {
     for (int64_t b = 0; b < n; b += grain) fn(b, std::min(n, b + grain));
     return;
