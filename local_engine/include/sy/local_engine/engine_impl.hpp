@@ -29,7 +29,8 @@ struct GenerateResult {
 class CpuEngine final : public Engine {
  public:
   static std::expected<std::unique_ptr<CpuEngine>, std::string> create(const EngineOptions& options);
-  // Fails requests still waiting or running (they return kInternal).
+  // Fails requests still queued or running: their blocked generate() calls
+  // return kInternal. A caller must not be inside on_token at that point.
   ~CpuEngine() override;
 
   std::expected<ChatCompletionResult, EngineError> chat(const ChatCompletionRequest& request,
