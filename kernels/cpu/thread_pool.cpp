@@ -2,7 +2,23 @@
 
 #include <algorithm>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace sy::kernels::cpu {
+
+namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__)
+  _mm_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(int n_threads) {
   if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -10,11 +26,9 @@ ThreadPool::ThreadPool(int n_threads) {
 }
 
 ThreadPool::~ThreadPool() {
-  {
-    std::lock_guard lock(mutex_);
-    stop_ = true;
-  }
-  wake_.notify_all();
+  stop_.store(true);
+  generation_.fetch_add(1);
+  generation_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
@@ -29,17 +43,23 @@ void ThreadPool::run_chunks() {
 void ThreadPool::worker_loop() {
   uint64_t seen = 0;
   for (;;) {
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
+    const auto spin_until = std::chrono::steady_clock::now() + kSpin;
+    uint64_t g = generation_.load(std::memory_order_acquire);
+    for (int i = 0; g == seen; ++i) {
+      cpu_relax();
+      if ((i & 63) == 63 && std::chrono::steady_clock::now() > spin_until) {
+        // Announce the sleep before the final check: parallel_for bumps the
+        // generation before it reads sleepers_, so one of the two sees the other.
+        sleepers_.fetch_add(1);
+        generation_.wait(seen);
+        sleepers_.fetch_sub(1);
+      }
+      g = generation_.load(std::memory_order_acquire);
     }
+    seen = g;
+    if (stop_.load()) return;
     run_chunks();
-    {
-      std::lock_guard lock(mutex_);
-      if (--busy_ == 0) done_.notify_all();
-    }
+    busy_.fetch_sub(1, std::memory_order_release);
   }
 }
 
@@ -51,19 +71,15 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
     return;
   }
   std::lock_guard call(call_mutex_);
-  {
-    std::lock_guard lock(mutex_);
-    fn_ = &fn;
-    n_ = n;
-    grain_ = grain;
-    next_.store(0, std::memory_order_relaxed);
-    busy_ = static_cast<int>(workers_.size());
-    ++generation_;
-  }
-  wake_.notify_all();
+  fn_ = &fn;
+  n_ = n;
+  grain_ = grain;
+  next_.store(0, std::memory_order_relaxed);
+  busy_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+  generation_.fetch_add(1);  // seq_cst: publishes the fields above
+  if (sleepers_.load() > 0) generation_.notify_all();
   run_chunks();
-  std::unique_lock lock(mutex_);
-  done_.wait(lock, [&] { return busy_ == 0; });
+  while (busy_.load(std::memory_order_acquire) > 0) cpu_relax();
   fn_ = nullptr;
 }
 

@@ -71,8 +71,9 @@ void Forward::matmul_shared(std::initializer_list<std::pair<const MatrixView*, f
     for (const auto& [w, y] : outs) matmul(*w, x, n_tokens, y);
     return;
   }
-  const auto xq = kernels::cpu::quantize_rows_q8_0(x, n_tokens, outs.begin()->first->cols);
-  for (const auto& [w, y] : outs) kernels::cpu::matmul_q8(*w, xq.data(), n_tokens, y, pool_);
+  kernels::cpu::QuantizedActivations xq;
+  xq.quantize(x, n_tokens, outs.begin()->first->cols);
+  for (const auto& [w, y] : outs) kernels::cpu::matmul_q8(*w, xq, y, pool_);
 }
 
 std::expected<void, std::string> Forward::step(std::span<const BatchChunk> chunks, std::vector<float>& logits,

@@ -3,6 +3,7 @@
 #include <numeric>
 
 #include "model/moe.hpp"
+#include "sy/kernels/cpu/gemm_q8.hpp"
 #include "sy/kernels/common/ops.hpp"
 
 namespace sy::local_engine::model {
@@ -26,24 +27,23 @@ void add_bias(float* y, const float* b, int n_tokens, int n) {
     for (int i = 0; i < n; ++i) y[static_cast<size_t>(t) * n + i] += b[i];
 }
 
-}  // namespace
+// Routing of one step: every token's top-k experts and their softmax weights,
+// and per expert the (token, slot) assignments in token order.
+struct Routing {
+  std::vector<float> weight;                          // [token * K + slot]
+  std::vector<std::vector<std::pair<int, int>>> by_expert;  // expert -> (token, slot)
+};
 
-void moe_forward(const Model& model, int il, float* x, int T, NumericPath path, kernels::cpu::ThreadPool* pool,
-                 std::vector<float>* margin_sink) {
-  const HyperParams& hp = model.hparams();
-  const LayerWeights& w = model.layer(il);
-  const int E = hp.n_embd, F = hp.n_ff_exp, X = hp.n_expert, K = hp.n_expert_used;
-  const MatmulMode mode = path == NumericPath::kFast ? MatmulMode::kQuantizedActivations : MatmulMode::kReference;
-  std::vector<float> u(static_cast<size_t>(T) * E);
-  for (int t = 0; t < T; ++t) rms_norm(&x[static_cast<size_t>(t) * E], w.post_norm.data(), &u[static_cast<size_t>(t) * E], E, hp.rms_eps);
+Routing route(const HyperParams& hp, const LayerWeights& w, const float* u, int T, kernels::cpu::ThreadPool* pool,
+              std::vector<float>* margin_sink) {
+  const int X = hp.n_expert, K = hp.n_expert_used;
   std::vector<float> r(static_cast<size_t>(T) * X);
-  kernels::cpu::matmul(w.router, u.data(), T, r.data(), MatmulMode::kReference, pool);  // router stays f32
+  kernels::cpu::matmul(w.router, u, T, r.data(), MatmulMode::kReference, pool);  // router stays f32
   add_bias(r.data(), w.router_bias.data(), T, X);
-
-  // Top-k per token; NaN/Inf logits rank last so a broken router cannot pick garbage ids.
-  std::vector<int> sel(static_cast<size_t>(T) * K);
-  std::vector<float> weight(static_cast<size_t>(T) * K);
-  std::vector<std::vector<std::pair<int, int>>> by_expert(static_cast<size_t>(X));  // (token, slot)
+  Routing out;
+  out.weight.resize(static_cast<size_t>(T) * K);
+  out.by_expert.resize(static_cast<size_t>(X));
+  // NaN/Inf logits rank last so a broken router cannot pick garbage ids.
   std::vector<int> order(static_cast<size_t>(X));
   for (int t = 0; t < T; ++t) {
     const float* rt = &r[static_cast<size_t>(t) * X];
@@ -54,23 +54,27 @@ void moe_forward(const Model& model, int il, float* x, int T, NumericPath path, 
       float& mm = (*margin_sink)[static_cast<size_t>(t)];
       mm = std::min(mm, key(order[static_cast<size_t>(K - 1)]) - key(order[static_cast<size_t>(K)]));
     }
-    float mx = key(order[0]);
+    const float mx = key(order[0]);
     double sum = 0.0;
+    float* wt = &out.weight[static_cast<size_t>(t) * K];
     for (int s = 0; s < K; ++s) {
       const int e = order[static_cast<size_t>(s)];
-      sel[static_cast<size_t>(t) * K + s] = e;
-      const float p = std::isfinite(mx) ? std::exp(key(e) - mx) : 1.0f;
-      weight[static_cast<size_t>(t) * K + s] = p;
-      sum += p;
-      by_expert[static_cast<size_t>(e)].push_back({t, s});
+      wt[s] = std::isfinite(mx) ? std::exp(key(e) - mx) : 1.0f;
+      sum += wt[s];
+      out.by_expert[static_cast<size_t>(e)].push_back({t, s});
     }
-    for (int s = 0; s < K; ++s) weight[static_cast<size_t>(t) * K + s] = static_cast<float>(weight[static_cast<size_t>(t) * K + s] / sum);
+    for (int s = 0; s < K; ++s) wt[s] = static_cast<float>(wt[s] / sum);
   }
+  return out;
+}
 
-  std::vector<float> out(static_cast<size_t>(T) * K * E);  // weighted expert outputs per (token, slot)
+// Reference path: dequantised weights, f32 activations, one expert at a time.
+void experts_reference(const HyperParams& hp, const LayerWeights& w, const float* u, const Routing& rt,
+                       kernels::cpu::ThreadPool* pool, float* out) {
+  const int E = hp.n_embd, F = hp.n_ff_exp, K = hp.n_expert_used;
   std::vector<float> ue, g, up, act, d;
-  for (int e = 0; e < X; ++e) {
-    const auto& rows = by_expert[static_cast<size_t>(e)];
+  for (int e = 0; e < hp.n_expert; ++e) {
+    const auto& rows = rt.by_expert[static_cast<size_t>(e)];
     if (rows.empty()) continue;
     const int n = static_cast<int>(rows.size());
     ue.resize(static_cast<size_t>(n) * E);
@@ -80,20 +84,127 @@ void moe_forward(const Model& model, int il, float* x, int T, NumericPath path, 
     up.resize(static_cast<size_t>(n) * F);
     act.resize(static_cast<size_t>(n) * F);
     d.resize(static_cast<size_t>(n) * E);
-    const MatrixView gate = Model::expert(w.gate_exps, e, F), upw = Model::expert(w.up_exps, e, F);
-    kernels::cpu::matmul(gate, ue.data(), n, g.data(), mode, pool);
-    kernels::cpu::matmul(upw, ue.data(), n, up.data(), mode, pool);
+    kernels::cpu::matmul(Model::expert(w.gate_exps, e, F), ue.data(), n, g.data(), MatmulMode::kReference, pool);
+    kernels::cpu::matmul(Model::expert(w.up_exps, e, F), ue.data(), n, up.data(), MatmulMode::kReference, pool);
     add_bias(g.data(), &w.gate_bias[static_cast<size_t>(e) * F], n, F);
     add_bias(up.data(), &w.up_bias[static_cast<size_t>(e) * F], n, F);
     for (size_t i = 0; i < act.size(); ++i) act[i] = kernels::swiglu_oai(g[i], up[i]);
-    kernels::cpu::matmul(Model::expert(w.down_exps, e, E), act.data(), n, d.data(), mode, pool);
+    kernels::cpu::matmul(Model::expert(w.down_exps, e, E), act.data(), n, d.data(), MatmulMode::kReference, pool);
     add_bias(d.data(), &w.down_bias[static_cast<size_t>(e) * E], n, E);
     for (int i = 0; i < n; ++i) {
       const auto [t, s] = rows[static_cast<size_t>(i)];
-      const float wt = weight[static_cast<size_t>(t) * K + s];
+      const float wt = rt.weight[static_cast<size_t>(t) * K + s];
       float* dst = &out[(static_cast<size_t>(t) * K + s) * E];
       for (int j = 0; j < E; ++j) dst[j] = d[static_cast<size_t>(i) * E + j] * wt;
     }
+  }
+}
+
+// Fast path: the step's activations are quantised once; gate+up of every
+// selected expert run as one parallel loop over (expert, row block) so each
+// expert's weights are read once per step whatever the number of tokens
+// routed to it; then down the same way. Unselected experts are never touched.
+void experts_fast(const HyperParams& hp, const LayerWeights& w, const float* u, int T, const Routing& rt,
+                  kernels::cpu::ThreadPool* pool, float* out) {
+  const int E = hp.n_embd, F = hp.n_ff_exp, K = hp.n_expert_used;
+  constexpr int kRowBlock = 64;  // a multiple of the kernel's 4-row tile
+  struct Active {
+    int expert;
+    int first;  // first assignment index
+    std::vector<int32_t> tokens;
+  };
+  std::vector<Active> active;
+  int assignments = 0;
+  for (int e = 0; e < hp.n_expert; ++e) {
+    const auto& rows = rt.by_expert[static_cast<size_t>(e)];
+    if (rows.empty()) continue;
+    Active a{e, assignments, {}};
+    for (const auto& [t, s] : rows) a.tokens.push_back(t);
+    assignments += static_cast<int>(rows.size());
+    active.push_back(std::move(a));
+  }
+  kernels::cpu::QuantizedActivations uq;
+  uq.quantize(u, T, E, pool);
+
+  // act[assignment][F]: SwiGLU of gate and up.
+  std::vector<float> act(static_cast<size_t>(assignments) * F);
+  const int f_blocks = (F + kRowBlock - 1) / kRowBlock;
+  auto run = [&](int64_t n_items, auto&& item) {
+    if (pool) {
+      pool->parallel_for(n_items, 1, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) item(i);
+      });
+    } else {
+      for (int64_t i = 0; i < n_items; ++i) item(i);
+    }
+  };
+  run(static_cast<int64_t>(active.size()) * f_blocks, [&](int64_t item) {
+    const Active& a = active[static_cast<size_t>(item / f_blocks)];
+    const int r0 = static_cast<int>(item % f_blocks) * kRowBlock, r1 = std::min(F, r0 + kRowBlock);
+    const int n = static_cast<int>(a.tokens.size());
+    thread_local std::vector<float> g, up;
+    g.resize(static_cast<size_t>(n) * kRowBlock);
+    up.resize(static_cast<size_t>(n) * kRowBlock);
+    const int64_t base = static_cast<int64_t>(a.expert) * F;
+    kernels::cpu::gemm_q8(w.gate_exps.type, w.gate_exps.data, w.gate_exps.row_bytes, base + r0, base + r1, uq, a.tokens,
+                          g.data(), kRowBlock);
+    kernels::cpu::gemm_q8(w.up_exps.type, w.up_exps.data, w.up_exps.row_bytes, base + r0, base + r1, uq, a.tokens,
+                          up.data(), kRowBlock);
+    const float* gb = &w.gate_bias[static_cast<size_t>(base)];
+    const float* ub = &w.up_bias[static_cast<size_t>(base)];
+    for (int i = 0; i < n; ++i) {
+      float* dst = &act[static_cast<size_t>(a.first + i) * F];
+      for (int r = r0; r < r1; ++r) {
+        const size_t k = static_cast<size_t>(i) * kRowBlock + static_cast<size_t>(r - r0);
+        dst[r] = kernels::swiglu_oai(g[k] + gb[r], up[k] + ub[r]);
+      }
+    }
+  });
+
+  kernels::cpu::QuantizedActivations aq;
+  aq.quantize(act.data(), assignments, F, pool);
+  const int e_blocks = (E + kRowBlock - 1) / kRowBlock;
+  run(static_cast<int64_t>(active.size()) * e_blocks, [&](int64_t item) {
+    const Active& a = active[static_cast<size_t>(item / e_blocks)];
+    const int r0 = static_cast<int>(item % e_blocks) * kRowBlock, r1 = std::min(E, r0 + kRowBlock);
+    const int n = static_cast<int>(a.tokens.size());
+    thread_local std::vector<int32_t> rows;
+    thread_local std::vector<float> d;
+    rows.resize(static_cast<size_t>(n));
+    std::iota(rows.begin(), rows.end(), a.first);
+    d.resize(static_cast<size_t>(n) * kRowBlock);
+    const int64_t base = static_cast<int64_t>(a.expert) * E;
+    kernels::cpu::gemm_q8(w.down_exps.type, w.down_exps.data, w.down_exps.row_bytes, base + r0, base + r1, aq, rows,
+                          d.data(), kRowBlock);
+    const float* db = &w.down_bias[static_cast<size_t>(base)];
+    const auto& assigned = rt.by_expert[static_cast<size_t>(a.expert)];
+    for (int i = 0; i < n; ++i) {
+      const auto [t, s] = assigned[static_cast<size_t>(i)];
+      const float wt = rt.weight[static_cast<size_t>(t) * K + s];
+      float* dst = &out[(static_cast<size_t>(t) * K + s) * E];
+      for (int r = r0; r < r1; ++r) dst[r] = (d[static_cast<size_t>(i) * kRowBlock + static_cast<size_t>(r - r0)] + db[r]) * wt;
+    }
+  });
+}
+
+}  // namespace
+
+void moe_forward(const Model& model, int il, float* x, int T, NumericPath path, kernels::cpu::ThreadPool* pool,
+                 std::vector<float>* margin_sink) {
+  const HyperParams& hp = model.hparams();
+  const LayerWeights& w = model.layer(il);
+  const int E = hp.n_embd, K = hp.n_expert_used;
+  std::vector<float> u(static_cast<size_t>(T) * E);
+  for (int t = 0; t < T; ++t) rms_norm(&x[static_cast<size_t>(t) * E], w.post_norm.data(), &u[static_cast<size_t>(t) * E], E, hp.rms_eps);
+  const Routing rt = route(hp, w, u.data(), T, pool, margin_sink);
+
+  std::vector<float> out(static_cast<size_t>(T) * K * E);  // weighted expert outputs per (token, slot)
+  const bool fast = path == NumericPath::kFast && kernels::cpu::is_block_type(w.gate_exps.type) &&
+                    kernels::cpu::is_block_type(w.up_exps.type) && kernels::cpu::is_block_type(w.down_exps.type);
+  if (fast) {
+    experts_fast(hp, w, u.data(), T, rt, pool, out.data());
+  } else {
+    experts_reference(hp, w, u.data(), rt, pool, out.data());
   }
   for (int t = 0; t < T; ++t) {
     float* xt = &x[static_cast<size_t>(t) * E];

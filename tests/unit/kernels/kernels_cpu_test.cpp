@@ -9,71 +9,10 @@
 #include "sy/kernels/cpu/thread_pool.hpp"
 #include "sy/kernels/cuda_device.hpp"
 #include "sy/kernels/cuda_ops.hpp"
+#include "random_blocks.hpp"
 
 namespace sy::kernels::cpu {
 namespace {
-
-std::vector<BlockQ8_0> random_q8(int64_t nb, std::mt19937& rng) {
-  std::vector<BlockQ8_0> v(static_cast<size_t>(nb));
-  for (auto& b : v) {
-    b.d = f32_to_fp16(std::ldexp(1.0f + (rng() % 1000) / 1000.0f, -static_cast<int>(rng() % 10)));
-    for (auto& q : b.qs) q = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
-  }
-  return v;
-}
-
-std::vector<BlockMxfp4> random_mxfp4(int64_t nb, std::mt19937& rng) {
-  std::vector<BlockMxfp4> v(static_cast<size_t>(nb));
-  for (auto& b : v) {
-    b.e = static_cast<uint8_t>(118 + rng() % 16);
-    for (auto& q : b.qs) q = static_cast<uint8_t>(rng());
-  }
-  return v;
-}
-
-template <class Block>
-std::vector<double> dequant_ref(const std::vector<Block>& blocks) {
-  std::vector<double> out;
-  for (const auto& b : blocks) {
-    if constexpr (std::is_same_v<Block, BlockQ8_0>) {
-      for (int j = 0; j < 32; ++j) out.push_back(static_cast<double>(fp16_to_f32(b.d)) * b.qs[j]);
-    } else {
-      const double d = std::ldexp(1.0, b.e - 128);
-      const int vals[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
-      std::vector<double> blk(32);
-      for (int j = 0; j < 16; ++j) {
-        blk[j] = d * vals[b.qs[j] & 15];
-        blk[j + 16] = d * vals[b.qs[j] >> 4];
-      }
-      out.insert(out.end(), blk.begin(), blk.end());
-    }
-  }
-  return out;
-}
-
-double dot_ref(const std::vector<double>& a, const std::vector<double>& b) {
-  double s = 0;
-  for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
-  return s;
-}
-
-TEST(KernelsCpuDot, QuantisedDotsMatchDoubleOnOddSizes) {
-  std::mt19937 rng(42);
-  for (int64_t nb : {1, 3, 7, 90}) {
-    auto x = random_q8(nb, rng);
-    auto w8 = random_q8(nb, rng);
-    auto w4 = random_mxfp4(nb, rng);
-    const double r8 = dot_ref(dequant_ref(w8), dequant_ref(x));
-    const double r4 = dot_ref(dequant_ref(w4), dequant_ref(x));
-    double mag8 = 0, mag4 = 0;
-    auto xd = dequant_ref(x), w8d = dequant_ref(w8), w4d = dequant_ref(w4);
-    for (size_t i = 0; i < xd.size(); ++i) mag8 += std::fabs(xd[i] * w8d[i]), mag4 += std::fabs(xd[i] * w4d[i]);
-    EXPECT_NEAR(dot_q8_0_q8_0(w8.data(), x.data(), nb), r8, 1e-6 * mag8 + 1e-12) << nb;
-    EXPECT_NEAR(dot_q8_0_q8_0_portable(w8.data(), x.data(), nb), r8, 1e-6 * mag8 + 1e-12) << nb;
-    EXPECT_NEAR(dot_mxfp4_q8_0(w4.data(), x.data(), nb), r4, 1e-6 * mag4 + 1e-12) << nb;
-    EXPECT_NEAR(dot_mxfp4_q8_0_portable(w4.data(), x.data(), nb), r4, 1e-6 * mag4 + 1e-12) << nb;
-  }
-}
 
 TEST(KernelsCpuDot, F32DotOddLengths) {
   std::mt19937 rng(3);
@@ -157,29 +96,6 @@ TEST(GpuKernels, CudaMatchesCpuSharedMath) {
   for (auto& v : u) v = nd(rng);
   ASSERT_TRUE(cuda_swiglu_oai(g.data(), u.data(), 1000, o.data()));
   for (int i = 0; i < 1000; ++i) EXPECT_NEAR(o[i], swiglu_oai(g[i], u[i]), 1e-5f * (1 + std::fabs(o[i])));
-}
-
-}  // namespace
-}  // namespace sy::kernels::cpu
-
-namespace sy::kernels::cpu {
-namespace {
-
-TEST(KernelsCpuDot, FourRowKernelsEqualSingleRow) {
-  std::mt19937 rng(99);
-  for (int64_t nb : {1, 2, 5, 90}) {
-    auto w8 = random_q8(nb, rng);
-    auto w4 = random_mxfp4(nb, rng);
-    const int64_t stride = nb + 3;  // rows not contiguous
-    auto x = random_q8(4 * stride, rng);
-    float o8[4], o4[4];
-    dot_q8_0_q8_0_x4(w8.data(), x.data(), stride, nb, o8);
-    dot_mxfp4_q8_0_x4(w4.data(), x.data(), stride, nb, o4);
-    for (int i = 0; i < 4; ++i) {
-      EXPECT_EQ(o8[i], dot_q8_0_q8_0(w8.data(), x.data() + i * stride, nb)) << nb << " " << i;
-      EXPECT_EQ(o4[i], dot_mxfp4_q8_0(w4.data(), x.data() + i * stride, nb)) << nb << " " << i;
-    }
-  }
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sy/kernels/cpu/dot.hpp"
+#include "sy/kernels/cpu/gemm_q8.hpp"
 #include "sy/kernels/cpu/thread_pool.hpp"
 
 namespace sy::kernels::cpu {
@@ -29,10 +30,12 @@ bool is_block_type(WType t);
 // x: n_tokens rows of w.cols floats. pool may be null.
 void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, MatmulMode mode, ThreadPool* pool);
 
-// Activations already quantised (n_tokens rows of w.cols/32 blocks); w must be Q8_0 or MXFP4.
-void matmul_q8(const MatrixView& w, const BlockQ8_0* xq, int64_t n_tokens, float* y, ThreadPool* pool);
+// Activations already quantised (one row per token); w must be Q8_0 or MXFP4.
+// y[t * w.rows + r], rows split across the pool in multiples of 4.
+void matmul_q8(const MatrixView& w, const QuantizedActivations& x, float* y, ThreadPool* pool);
 
-// Quantise n_tokens rows of `cols` floats.
-std::vector<BlockQ8_0> quantize_rows_q8_0(const float* x, int64_t n_tokens, int64_t cols);
+// Rows per parallel task for a weight of `rows` rows: a multiple of 4 (the
+// kernel's tile), enough tasks to balance, few enough to amortise dispatch.
+int64_t row_grain(int64_t rows, const ThreadPool* pool);
 
 }  // namespace sy::kernels::cpu

@@ -1,8 +1,12 @@
 #pragma once
 // A small persistent thread pool: parallel_for hands out index chunks through
 // an atomic counter; the calling thread works too. Calls are serialised.
+//
+// A forward pass makes a few hundred parallel_for calls per token, so waking
+// workers through the kernel each time would cost more than the work: idle
+// workers spin for a short while (kSpin) before they sleep on a futex.
 #include <atomic>
-#include <condition_variable>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -13,6 +17,8 @@ namespace sy::kernels::cpu {
 
 class ThreadPool {
  public:
+  static constexpr std::chrono::microseconds kSpin{1000};
+
   // n_threads includes the calling thread; <= 0 means hardware concurrency.
   explicit ThreadPool(int n_threads);
   ~ThreadPool();
@@ -29,12 +35,10 @@ class ThreadPool {
 
   std::vector<std::thread> workers_;
   std::mutex call_mutex_;  // one parallel_for at a time
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::condition_variable done_;
-  uint64_t generation_ = 0;
-  bool stop_ = false;
-  int busy_ = 0;
+  std::atomic<uint64_t> generation_{0};  // bumped per call (and at shutdown)
+  std::atomic<int> sleepers_{0};
+  std::atomic<int> busy_{0};
+  std::atomic<bool> stop_{false};
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
   int64_t n_ = 0;
   int64_t grain_ = 1;
