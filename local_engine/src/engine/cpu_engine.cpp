@@ -113,7 +113,11 @@ std::expected<GenerateResult, EngineError> CpuEngine::generate(std::span<const i
   bool stopped = false;
   std::unique_lock lock(req->mutex);
   while (!stopped) {
-    req->cv.wait_for(lock, kCancelPoll, [&] { return req->done || next < req->tokens.size() || cancelled(); });
+    auto ready = [&] { return req->done || next < req->tokens.size() || cancelled(); };
+    if (cancel)
+      req->cv.wait_for(lock, kCancelPoll, ready);
+    else
+      req->cv.wait(lock, ready);
     if (req->error) return std::unexpected(*req->error);
     while (next < req->tokens.size() && !stopped) {
       if (cancelled()) {
