@@ -13,8 +13,8 @@ struct Run {
   std::vector<std::vector<float>> logits;
 };
 
-Run solo(const std::vector<int32_t>& prompt, int steps, NumericPath path) {
-  Context ctx(tiny_model(), ContextOptions{512, KvType::kF32, path}, &test_pool());
+Run solo(const std::vector<int32_t>& prompt, int steps, NumericPath path, KvType kv) {
+  Context ctx(tiny_model(), ContextOptions{512, kv, path}, &test_pool());
   Run run;
   std::vector<float> logits;
   if (!ctx.decode(prompt, false, logits)) return run;
@@ -30,12 +30,12 @@ Run solo(const std::vector<int32_t>& prompt, int steps, NumericPath path) {
 
 // Three sequences in shared steps: A and B prefill together, then decode
 // together while C joins with its whole prompt at the second decode step.
-std::vector<Run> batched(const std::vector<std::vector<int32_t>>& prompts, int steps, NumericPath path) {
+std::vector<Run> batched(const std::vector<std::vector<int32_t>>& prompts, int steps, NumericPath path, KvType kv) {
   const HyperParams& hp = tiny_model().hparams();
   const size_t V = static_cast<size_t>(hp.n_vocab);
   Forward fwd(tiny_model(), path, &test_pool());
   std::vector<std::unique_ptr<Sequence>> seqs;
-  for (size_t i = 0; i < prompts.size(); ++i) seqs.push_back(std::make_unique<Sequence>(hp, 512, KvType::kF32, 512));
+  for (size_t i = 0; i < prompts.size(); ++i) seqs.push_back(std::make_unique<Sequence>(hp, 512, kv, 512));
   std::vector<Run> runs(prompts.size());
   std::vector<int32_t> next(prompts.size(), -1);
   const int c_joins = 2;
@@ -67,12 +67,12 @@ std::vector<Run> batched(const std::vector<std::vector<int32_t>>& prompts, int s
   return runs;
 }
 
-void expect_batched_equals_solo(NumericPath path, int steps) {
+void expect_batched_equals_solo(NumericPath path, int steps, KvType kv = KvType::kF32) {
   const auto prompts = prompt_tokens();
   const std::vector<std::vector<int32_t>> three{prompts[1], prompts[3], prompts[5]};
-  const auto got = batched(three, steps, path);
+  const auto got = batched(three, steps, path, kv);
   for (size_t i = 0; i < three.size(); ++i) {
-    const Run want = solo(three[i], steps, path);
+    const Run want = solo(three[i], steps, path, kv);
     ASSERT_EQ(want.tokens.size(), static_cast<size_t>(steps));
     EXPECT_EQ(got[i].tokens, want.tokens) << "sequence " << i;
     ASSERT_EQ(got[i].logits.size(), want.logits.size());
@@ -84,6 +84,8 @@ void expect_batched_equals_solo(NumericPath path, int steps) {
 TEST(ModelBatch, BatchedSequencesMatchSoloRunsFast) { expect_batched_equals_solo(NumericPath::kFast, 12); }
 
 TEST(ModelBatch, BatchedSequencesMatchSoloRunsReference) { expect_batched_equals_solo(NumericPath::kReference, 4); }
+
+TEST(ModelBatch, BatchedSequencesMatchSoloRunsQ8Kv) { expect_batched_equals_solo(NumericPath::kFast, 6, KvType::kQ8_0); }
 
 TEST(ModelBatch, StepRejectsBadChunksWithoutSideEffects) {
   const HyperParams& hp = tiny_model().hparams();
