@@ -17,7 +17,7 @@ constexpr size_t kStatsWindow = 32;  // steps behind the recent_*_tok_s figures
 
 Scheduler::Scheduler(const model::Model& model, const Tokenizer& tokenizer, kernels::cpu::ThreadPool* pool,
                      const SchedulerOptions& options)
-    : model_(model), tokenizer_(tokenizer), options_(options), forward_(model, options.path, pool) {
+    : model_(model), tokenizer_(tokenizer), options_(options), pool_(pool), forward_(model, options.path, pool) {
   options_.max_active = std::max(1, options_.max_active);
   options_.max_queued = std::max(0, options_.max_queued);
   options_.prefill_per_step = std::max(1, options_.prefill_per_step);
@@ -218,7 +218,25 @@ void Scheduler::run_step() {
   }
   record_step(rec);
 
+  // Sampling a full-vocabulary row (softmax over ~200k logits) costs about as
+  // much as a small model's forward, so the rows are sampled in parallel;
+  // each sequence has its own sampler, so results do not depend on the split.
   const size_t V = static_cast<size_t>(model_.hparams().n_vocab);
+  std::vector<Active*> sampling;
+  for (size_t c = 0; c < chunks.size(); ++c)
+    if (chunks[c].logit_rows > 0) sampling.push_back(owners[c]);
+  std::vector<int32_t> sampled(sampling.size());
+  auto sample_rows = [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const size_t r = static_cast<size_t>(i);
+      sampled[r] = sampling[r]->sampler.sample(std::span<const float>(logits.data() + r * V, V));
+    }
+  };
+  if (pool_ && sampling.size() > 1)
+    pool_->parallel_for(static_cast<int64_t>(sampling.size()), 1, sample_rows);
+  else
+    sample_rows(0, static_cast<int64_t>(sampling.size()));
+
   size_t row = 0;
   std::vector<std::pair<Active*, std::string>> leaving;
   for (size_t c = 0; c < chunks.size(); ++c) {
@@ -226,8 +244,7 @@ void Scheduler::run_step() {
     a.slot->tokens.insert(a.slot->tokens.end(), chunks[c].tokens.begin(), chunks[c].tokens.end());
     if (!a.decoding()) a.prefilled += chunks[c].tokens.size();
     if (chunks[c].logit_rows == 0) continue;
-    const int32_t tok = a.sampler.sample(std::span<const float>(logits.data() + row * V, V));
-    ++row;
+    const int32_t tok = sampled[row++];
     {
       std::lock_guard lock(a.req->mutex);
       a.req->tokens.push_back(tok);

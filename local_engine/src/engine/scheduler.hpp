@@ -112,6 +112,7 @@ class Scheduler {
   const model::Model& model_;
   const Tokenizer& tokenizer_;
   SchedulerOptions options_;
+  kernels::cpu::ThreadPool* pool_;
   model::Forward forward_;
   std::vector<std::unique_ptr<Slot>> slots_;   // scheduler thread only
   std::vector<std::unique_ptr<Active>> active_;  // admission order; changed under mutex_
