@@ -110,6 +110,12 @@ EngineBenchResult run_engine_bench(const EngineBenchOptions& o) {
   eo.threads = o.threads;
   eo.kv_type = o.kv_type;
   eo.context_tokens = std::max(longest, 16 + o.tokens_per_sequence) + 16;
+  // Every concurrency run's clients are batched together (one KV slot each;
+  // slots allocate KV lazily, so the small context above is all they grow to).
+  int most_clients = 1;
+  for (int c : o.concurrency) most_clients = std::max(most_clients, c);
+  eo.max_concurrent_sequences = most_clients;
+  eo.max_queued_requests = std::max(eo.max_queued_requests, most_clients);
   const auto t_load = Clock::now();
   auto engine = le::CpuEngine::create(eo);
   if (!engine) {

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <random>
 
+#include "engine/scheduler.hpp"
 #include "gguf/strcat.hpp"
 #include "sy/local_engine/engine_impl.hpp"
 #include "sy/local_engine/sampler.hpp"
@@ -13,13 +14,10 @@ using sy::local_engine::detail::cat;
 
 namespace {
 
-constexpr int kPrefillChunk = 512;  // bounds activation memory of one decode call
+constexpr int kPrefillPerStep = 512;  // bounds activation memory and how long decoders wait on a prompt
+constexpr auto kCancelPoll = std::chrono::milliseconds(10);
 
 EngineError error(EngineError::Code code, std::string message) { return EngineError{code, std::move(message)}; }
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 }  // namespace
 
@@ -39,6 +37,10 @@ std::expected<std::unique_ptr<CpuEngine>, std::string> CpuEngine::create(const E
   if (options.context_tokens < 16 || options.context_tokens > (1 << 20))
     return std::unexpected(cat("context_tokens ", options.context_tokens, " out of range [16, 1048576]"));
   if (options.model_path.empty()) return std::unexpected("no model path configured");
+  if (options.max_concurrent_sequences < 1 || options.max_concurrent_sequences > 1024)
+    return std::unexpected(cat("max_concurrent_sequences ", options.max_concurrent_sequences, " out of range [1, 1024]"));
+  if (options.max_queued_requests < 0)
+    return std::unexpected(cat("max_queued_requests ", options.max_queued_requests, " must be >= 0"));
 
   auto file = gguf::File::open(options.model_path);
   if (!file) return std::unexpected(file.error());
@@ -53,117 +55,100 @@ std::expected<std::unique_ptr<CpuEngine>, std::string> CpuEngine::create(const E
   e->model_ = std::move(*mdl);
   e->tokenizer_ = std::move(*tok);
   e->pool_ = std::make_unique<kernels::cpu::ThreadPool>(options.threads);
-  const int n_ctx = std::min(options.context_tokens, e->model_->hparams().n_ctx_train);
-  e->ctx_ = std::make_unique<model::Context>(*e->model_, model::ContextOptions{n_ctx, *kv, *path}, e->pool_.get());
+  e->n_ctx_ = std::min(options.context_tokens, e->model_->hparams().n_ctx_train);
+  SchedulerOptions so;
+  so.n_ctx = e->n_ctx_;
+  so.kv_type = *kv;
+  so.path = *path;
+  so.max_active = options.max_concurrent_sequences;
+  so.max_queued = options.max_queued_requests;
+  so.prefill_per_step = kPrefillPerStep;
+  e->scheduler_ = std::make_unique<Scheduler>(*e->model_, *e->tokenizer_, e->pool_.get(), so);
   return e;
 }
+
+CpuEngine::~CpuEngine() = default;
 
 int CpuEngine::count_tokens(std::string_view text) const {
   return static_cast<int>(tokenizer_->encode(text, false).size());
 }
 
-EngineStats CpuEngine::stats() const {
-  std::lock_guard lock(stats_mutex_);
-  return stats_;
-}
-
-std::expected<int, EngineError> CpuEngine::prefill(std::span<const int32_t> prompt, std::vector<float>& logits) {
-  if (prompt.empty()) return std::unexpected(error(EngineError::Code::kInvalidRequest, "empty prompt"));
-  if (static_cast<int>(prompt.size()) >= ctx_->n_ctx())
-    return std::unexpected(error(EngineError::Code::kContextOverflow,
-                                 cat("prompt has ", prompt.size(), " tokens; the context holds ", ctx_->n_ctx())));
-  // Reuse the KV of the longest common prefix, but always run >= 1 token to get logits.
-  size_t common = 0;
-  const size_t limit = std::min(cached_.size(), prompt.size() - 1);
-  while (common < limit && cached_[common] == prompt[common]) ++common;
-  common = static_cast<size_t>(ctx_->truncate(static_cast<int>(common)));
-  cached_.resize(common);
-  const auto t0 = std::chrono::steady_clock::now();
-  for (size_t pos = common; pos < prompt.size(); pos += kPrefillChunk) {
-    const size_t n = std::min<size_t>(kPrefillChunk, prompt.size() - pos);
-    auto r = ctx_->decode(prompt.subspan(pos, n), false, logits);
-    if (!r) {
-      ctx_->reset();
-      cached_.clear();
-      return std::unexpected(error(EngineError::Code::kInternal, r.error()));
-    }
-    cached_.insert(cached_.end(), prompt.begin() + static_cast<long>(pos), prompt.begin() + static_cast<long>(pos + n));
-  }
-  const double dt = seconds_since(t0);
-  std::lock_guard lock(stats_mutex_);
-  if (dt > 0) stats_.recent_prefill_tok_s = static_cast<double>(prompt.size() - common) / dt;
-  return static_cast<int>(common);
-}
+EngineStats CpuEngine::stats() const { return scheduler_->stats(); }
 
 std::expected<GenerateResult, EngineError> CpuEngine::generate(std::span<const int32_t> prompt,
                                                                const SamplingParams& sampling,
                                                                const std::function<bool(const GenerateEvent&)>& on_token,
                                                                const std::atomic<bool>* cancel) {
-  {
-    std::lock_guard lock(stats_mutex_);
-    ++stats_.queue_depth;
-  }
-  std::unique_lock lock(mutex_);
-  {
-    std::lock_guard s(stats_mutex_);
-    --stats_.queue_depth;
-    ++stats_.active_sequences;
-  }
-  struct Done {
-    CpuEngine* e;
-    ~Done() {
-      std::lock_guard s(e->stats_mutex_);
-      --e->stats_.active_sequences;
-      e->stats_.kv_bytes_used = e->ctx_->kv_bytes() / static_cast<size_t>(e->ctx_->n_ctx()) * e->cached_.size();
-    }
-  } done{this};
-
   GenerateResult res;
   res.prompt_tokens = static_cast<int>(prompt.size());
-  std::vector<float> logits;
-  auto cached = prefill(prompt, logits);
-  if (!cached) return std::unexpected(cached.error());
-  res.cached_prompt_tokens = *cached;
-
+  if (prompt.empty()) return std::unexpected(error(EngineError::Code::kInvalidRequest, "empty prompt"));
+  if (static_cast<int>(prompt.size()) >= n_ctx_)
+    return std::unexpected(error(EngineError::Code::kContextOverflow,
+                                 cat("prompt has ", prompt.size(), " tokens; the context holds ", n_ctx_)));
+  const int n_vocab = model_->hparams().n_vocab;
+  for (int32_t id : prompt)
+    if (id < 0 || id >= n_vocab)
+      return std::unexpected(error(EngineError::Code::kInvalidRequest, cat("token id ", id, " out of range [0, ", n_vocab, ")")));
   int max_tokens = sampling.max_tokens > 0 ? sampling.max_tokens : options_.default_max_tokens;
-  max_tokens = std::min(max_tokens, ctx_->n_ctx() - ctx_->n_past());
-  runtime::Sampler sampler(sampling);
-  const auto t0 = std::chrono::steady_clock::now();
-  int decoded = 0;
-  for (;;) {
-    if (cancel && cancel->load()) {
-      res.finish_reason = "cancelled";
-      break;
-    }
-    if (static_cast<int>(res.tokens.size()) >= max_tokens) {
-      res.finish_reason = "length";
-      break;
-    }
-    const int32_t tok = sampler.sample(logits);
-    res.tokens.push_back(tok);
-    if (!on_token(GenerateEvent{tok, tokenizer_->token_bytes(tok)})) {
-      res.finish_reason = "cancelled";
-      break;
-    }
-    if (tokenizer_->is_eog(tok)) {
-      res.finish_reason = "stop";
-      break;
-    }
-    if (static_cast<int>(res.tokens.size()) >= max_tokens) continue;  // no need to compute logits
-    auto r = ctx_->decode(std::span<const int32_t>(&tok, 1), false, logits);
-    if (!r) {
-      ctx_->reset();
-      cached_.clear();
-      return std::unexpected(error(EngineError::Code::kInternal, r.error()));
-    }
-    cached_.push_back(tok);
-    ++decoded;
+  max_tokens = std::min(max_tokens, n_ctx_ - static_cast<int>(prompt.size()));
+  if (cancel && cancel->load()) {
+    res.finish_reason = "cancelled";
+    return res;
   }
-  const double dt = seconds_since(t0);
-  if (decoded > 0 && dt > 0) {
-    std::lock_guard s(stats_mutex_);
-    stats_.recent_decode_tok_s = decoded / dt;
+  if (max_tokens <= 0) {
+    res.finish_reason = "length";
+    return res;
   }
+
+  auto req = std::make_shared<SequenceRequest>();
+  req->prompt.assign(prompt.begin(), prompt.end());
+  req->sampling = sampling;
+  req->max_tokens = max_tokens;
+  if (auto s = scheduler_->submit(req); !s) return std::unexpected(s.error());
+
+  // The scheduler does not see `cancel` (it may not outlive this call), so
+  // this thread polls it while waiting and relays it as req->stop.
+  auto cancelled = [&] { return cancel && cancel->load(); };
+  size_t next = 0;
+  bool stopped = false;
+  std::unique_lock lock(req->mutex);
+  while (!stopped) {
+    auto ready = [&] { return req->done || next < req->tokens.size() || cancelled(); };
+    if (cancel)
+      req->cv.wait_for(lock, kCancelPoll, ready);
+    else
+      req->cv.wait(lock, ready);
+    if (req->error) return std::unexpected(*req->error);
+    while (next < req->tokens.size() && !stopped) {
+      if (cancelled()) {
+        stopped = true;
+        break;
+      }
+      const int32_t tok = req->tokens[next++];
+      lock.unlock();
+      res.tokens.push_back(tok);
+      stopped = !on_token(GenerateEvent{tok, tokenizer_->token_bytes(tok)});
+      req->consumed.store(static_cast<int>(next));
+      scheduler_->poke();  // a parked sequence may go on
+      lock.lock();
+    }
+    if (cancelled()) stopped = true;
+    if (!stopped && req->done && next == req->tokens.size()) {
+      res.finish_reason = req->finish_reason;
+      break;
+    }
+  }
+  if (stopped) {
+    // Wait until the sequence has left, so its slot is free and the stats
+    // no longer count it when this call returns (at most one step).
+    req->stop.store(true);
+    lock.unlock();
+    scheduler_->poke();
+    lock.lock();
+    req->cv.wait(lock, [&] { return req->done; });
+    res.finish_reason = "cancelled";
+  }
+  res.cached_prompt_tokens = req->cached_prompt_tokens;
   return res;
 }
 

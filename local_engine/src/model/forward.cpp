@@ -51,24 +51,21 @@ void run(kernels::cpu::ThreadPool* pool, int64_t n, const std::function<void(int
 
 }  // namespace
 
-Context::Context(const Model& model, const ContextOptions& options, kernels::cpu::ThreadPool* pool)
+Forward::Forward(const Model& model, NumericPath path, kernels::cpu::ThreadPool* pool)
     : model_(model),
-      options_(options),
+      path_(path),
       pool_(pool),
-      kv_(model.hparams(), options.n_ctx, options.kv_type, options.max_batch) {
-  options_.max_batch = std::max(1, options_.max_batch);
-  rope_full_ = rope_params(model.hparams(), model.hparams().rope_base);
-  rope_swa_ = rope_params(model.hparams(), model.hparams().rope_base_swa);
-}
+      rope_full_(rope_params(model.hparams(), model.hparams().rope_base)),
+      rope_swa_(rope_params(model.hparams(), model.hparams().rope_base_swa)) {}
 
-void Context::matmul(const MatrixView& w, const float* x, int n_tokens, float* y) {
-  const MatmulMode mode = options_.path == NumericPath::kFast ? MatmulMode::kQuantizedActivations : MatmulMode::kReference;
+void Forward::matmul(const MatrixView& w, const float* x, int n_tokens, float* y) {
+  const MatmulMode mode = path_ == NumericPath::kFast ? MatmulMode::kQuantizedActivations : MatmulMode::kReference;
   kernels::cpu::matmul(w, x, n_tokens, y, mode, pool_);
 }
 
-void Context::matmul_shared(std::initializer_list<std::pair<const MatrixView*, float*>> outs, const float* x,
+void Forward::matmul_shared(std::initializer_list<std::pair<const MatrixView*, float*>> outs, const float* x,
                             int n_tokens) {
-  bool all_blocks = options_.path == NumericPath::kFast;
+  bool all_blocks = path_ == NumericPath::kFast;
   for (const auto& [w, y] : outs) all_blocks = all_blocks && kernels::cpu::is_block_type(w->type);
   if (!all_blocks) {
     for (const auto& [w, y] : outs) matmul(*w, x, n_tokens, y);
@@ -79,74 +76,62 @@ void Context::matmul_shared(std::initializer_list<std::pair<const MatrixView*, f
   for (const auto& [w, y] : outs) kernels::cpu::matmul_q8(*w, xq, y, pool_);
 }
 
-std::expected<void, std::string> Context::decode(std::span<const int32_t> tokens, bool all_logits,
-                                                 std::vector<float>& logits) {
+std::expected<void, std::string> Forward::step(std::span<const BatchChunk> chunks, std::vector<float>& logits,
+                                               std::vector<float>* margin_sink) {
   const HyperParams& hp = model_.hparams();
-  const int T = static_cast<int>(tokens.size());
-  if (T == 0) return std::unexpected("decode called with no tokens");
-  if (n_past_ + static_cast<int64_t>(T) > kv_.n_ctx())
-    return std::unexpected(cat("context overflow: ", n_past_, " + ", T, " tokens > n_ctx ", kv_.n_ctx()));
-  for (int32_t id : tokens)
-    if (id < 0 || id >= hp.n_vocab) return std::unexpected(cat("token id ", id, " out of range [0, ", hp.n_vocab, ")"));
+  const int E = hp.n_embd, V = hp.n_vocab;
+  std::vector<Row> rows;
+  int n_logits = 0;
+  for (size_t c = 0; c < chunks.size(); ++c) {
+    const BatchChunk& ch = chunks[c];
+    const int n = static_cast<int>(ch.tokens.size());
+    if (!ch.seq || n == 0) return std::unexpected(cat("chunk ", c, " has no sequence or no tokens"));
+    for (size_t o = 0; o < c; ++o)
+      if (chunks[o].seq == ch.seq) return std::unexpected(cat("chunks ", o, " and ", c, " name the same sequence"));
+    if (n > ch.seq->max_batch())
+      return std::unexpected(cat("chunk of ", n, " tokens exceeds the sequence's max_batch ", ch.seq->max_batch()));
+    if (ch.seq->n_past() + static_cast<int64_t>(n) > ch.seq->n_ctx())
+      return std::unexpected(
+          cat("context overflow: ", ch.seq->n_past(), " + ", n, " tokens > n_ctx ", ch.seq->n_ctx()));
+    if (ch.logit_rows < 0 || ch.logit_rows > n) return std::unexpected(cat("chunk ", c, ": bad logit_rows"));
+    for (int32_t id : ch.tokens)
+      if (id < 0 || id >= V) return std::unexpected(cat("token id ", id, " out of range [0, ", V, ")"));
+    for (int t = 0; t < n; ++t) rows.push_back(Row{ch.seq, ch.seq->n_past() + t});
+    n_logits += ch.logit_rows;
+  }
+  const int T = static_cast<int>(rows.size());
+  for (const BatchChunk& ch : chunks) ch.seq->kv().reserve(ch.seq->n_past() + static_cast<int>(ch.tokens.size()));
+  if (margin_sink) margin_sink->assign(static_cast<size_t>(T), INFINITY);
 
-  const int V = hp.n_vocab;
-  std::vector<float> chunk_margins, all_margins;
-  std::vector<float>* user_margins = margin_sink_;
-  if (user_margins) margin_sink_ = &chunk_margins;
-  logits.resize(static_cast<size_t>(all_logits ? T : 1) * V);
-  for (int start = 0; start < T; start += options_.max_batch) {
-    const int n = std::min(options_.max_batch, T - start);
-    const bool last = start + n == T;
-    const int rows = all_logits ? n : (last ? 1 : 0);
-    float* out = all_logits ? logits.data() + static_cast<size_t>(start) * V : logits.data();
-    decode_chunk(tokens.subspan(static_cast<size_t>(start), static_cast<size_t>(n)), rows, out);
-    if (user_margins) all_margins.insert(all_margins.end(), chunk_margins.begin(), chunk_margins.end());
+  std::vector<float> x(static_cast<size_t>(T) * E);
+  size_t r = 0;
+  for (const BatchChunk& ch : chunks)
+    for (int32_t id : ch.tokens)
+      kernels::cpu::dequantize_row(model_.token_embd().type, model_.token_embd().row(id), x.data() + (r++) * E, E);
+  for (int il = 0; il < hp.n_layer; ++il) {
+    attention_block(il, x, rows);
+    moe_forward(model_, il, x.data(), T, path_, pool_, margin_sink);  // once per layer: experts read once per step
   }
-  if (user_margins) {
-    *user_margins = std::move(all_margins);
-    margin_sink_ = user_margins;
+  for (const BatchChunk& ch : chunks) ch.seq->advance(static_cast<int>(ch.tokens.size()));
+
+  logits.resize(static_cast<size_t>(n_logits) * V);
+  if (n_logits == 0) return {};
+  std::vector<float> h(static_cast<size_t>(n_logits) * E);
+  size_t first = 0, out = 0;
+  for (const BatchChunk& ch : chunks) {
+    const size_t n = ch.tokens.size();
+    for (size_t t = n - static_cast<size_t>(ch.logit_rows); t < n; ++t, ++out)
+      rms_norm(x.data() + (first + t) * E, model_.output_norm().data(), h.data() + out * E, E, hp.rms_eps);
+    first += n;
   }
+  matmul(model_.output(), h.data(), n_logits, logits.data());
   return {};
 }
 
-int Context::truncate(int n) {
-  const HyperParams& hp = model_.hparams();
-  int kept = std::clamp(n, 0, n_past_);
-  for (int il = 0; il < hp.n_layer && kept > 0; ++il) {
-    if (!hp.is_swa(il)) continue;
-    const int oldest_valid = n_past_ - kv_.capacity(il);
-    const int needed = std::max(0, kept - hp.n_swa + 1);
-    if (needed < oldest_valid) kept = 0;
-  }
-  n_past_ = kept;
-  return kept;
-}
-
-void Context::decode_chunk(std::span<const int32_t> tokens, int rows, float* logits) {
-  const HyperParams& hp = model_.hparams();
-  const int T = static_cast<int>(tokens.size());
-  const int E = hp.n_embd;
-  if (margin_sink_) margin_sink_->assign(static_cast<size_t>(T), INFINITY);
-  std::vector<float> x(static_cast<size_t>(T) * E);
-  for (int t = 0; t < T; ++t)
-    kernels::cpu::dequantize_row(model_.token_embd().type, model_.token_embd().row(tokens[static_cast<size_t>(t)]),
-                                 x.data() + static_cast<size_t>(t) * E, E);
-  for (int il = 0; il < hp.n_layer; ++il) {
-    attention_block(il, x, T);
-    moe_forward(model_, il, x.data(), T, options_.path, pool_, margin_sink_);
-  }
-  n_past_ += T;
-  if (rows == 0) return;
-  const float* last = x.data() + static_cast<size_t>(T - rows) * E;
-  std::vector<float> h(static_cast<size_t>(rows) * E);
-  for (int r = 0; r < rows; ++r)
-    rms_norm(last + static_cast<size_t>(r) * E, model_.output_norm().data(), h.data() + static_cast<size_t>(r) * E, E, hp.rms_eps);
-  matmul(model_.output(), h.data(), rows, logits);
-}
-
-void Context::attention_block(int il, std::vector<float>& x, int T) {
+void Forward::attention_block(int il, std::vector<float>& x, const std::vector<Row>& rows) {
   const HyperParams& hp = model_.hparams();
   const LayerWeights& w = model_.layer(il);
+  const int T = static_cast<int>(rows.size());
   const int E = hp.n_embd, D = hp.head_dim, H = hp.n_head, HKV = hp.n_head_kv;
   const int Q = H * D, KV = HKV * D;
   std::vector<float> h(static_cast<size_t>(T) * E);
@@ -160,23 +145,27 @@ void Context::attention_block(int il, std::vector<float>& x, int T) {
   const bool swa = hp.is_swa(il);
   const kernels::RopeParams& rp = swa ? rope_swa_ : rope_full_;
   std::vector<float> cs(static_cast<size_t>(D / 2)), sn(static_cast<size_t>(D / 2));
+  // Every row's K/V is stored before any attention, so rows of one chunk see
+  // each other (causally, by position) and never another sequence's rows.
   for (int t = 0; t < T; ++t) {
-    const int pos = n_past_ + t;
-    kernels::rope_yarn_cache(rp, pos, cs.data(), sn.data());
+    const Row& row = rows[static_cast<size_t>(t)];
+    kernels::rope_yarn_cache(rp, row.pos, cs.data(), sn.data());
     for (int hh = 0; hh < H; ++hh) kernels::rope_neox_apply(&q[static_cast<size_t>(t) * Q + hh * D], D, cs.data(), sn.data());
     for (int hh = 0; hh < HKV; ++hh) kernels::rope_neox_apply(&k[static_cast<size_t>(t) * KV + hh * D], D, cs.data(), sn.data());
-    kv_.store(il, pos, &k[static_cast<size_t>(t) * KV], &v[static_cast<size_t>(t) * KV]);
+    row.seq->kv().store(il, row.pos, &k[static_cast<size_t>(t) * KV], &v[static_cast<size_t>(t) * KV]);
   }
 
   std::vector<float> o(static_cast<size_t>(T) * Q);
   const float scale = 1.0f / std::sqrt(static_cast<float>(D));
   const int group = H / HKV;
-  const bool f32 = kv_.type() == KvType::kF32;
   run(pool_, static_cast<int64_t>(T) * H, [&](int64_t b, int64_t e) {
     std::vector<float> scores, krow(static_cast<size_t>(KV)), vrow(static_cast<size_t>(KV));
     for (int64_t idx = b; idx < e; ++idx) {
       const int t = static_cast<int>(idx / H), hh = static_cast<int>(idx % H);
-      const int pos = n_past_ + t;
+      const Row& row = rows[static_cast<size_t>(t)];
+      const KvCache& kv = row.seq->kv();
+      const bool f32 = kv.type() == KvType::kF32;
+      const int pos = row.pos;
       const int first = swa ? std::max(0, pos - hp.n_swa + 1) : 0;
       const int kvh = hh / group;
       const float* qh = &q[static_cast<size_t>(t) * Q + hh * D];
@@ -184,7 +173,7 @@ void Context::attention_block(int il, std::vector<float>& x, int T) {
       const float sink = w.sinks[static_cast<size_t>(hh)];
       float m = sink;
       for (int j = first; j <= pos; ++j) {
-        const float* kj = f32 ? kv_.k_f32(il, j) : (kv_.load_k(il, j, krow.data()), krow.data());
+        const float* kj = f32 ? kv.k_f32(il, j) : (kv.load_k(il, j, krow.data()), krow.data());
         float s = 0.0f;
         for (int d = 0; d < D; ++d) s += qh[d] * kj[kvh * D + d];
         s *= scale;
@@ -201,7 +190,7 @@ void Context::attention_block(int il, std::vector<float>& x, int T) {
       float* oh = &o[static_cast<size_t>(t) * Q + hh * D];
       std::fill(oh, oh + D, 0.0f);
       for (int j = first; j <= pos; ++j) {
-        const float* vj = f32 ? kv_.v_f32(il, j) : (kv_.load_v(il, j, vrow.data()), vrow.data());
+        const float* vj = f32 ? kv.v_f32(il, j) : (kv.load_v(il, j, vrow.data()), vrow.data());
         const float p = scores[static_cast<size_t>(j - first)] * inv;
         for (int d = 0; d < D; ++d) oh[d] += p * vj[kvh * D + d];
       }
@@ -212,6 +201,41 @@ void Context::attention_block(int il, std::vector<float>& x, int T) {
   matmul(w.attn_out, o.data(), T, a.data());
   add_bias(a.data(), w.out_bias.data(), T, E);
   for (size_t i = 0; i < x.size(); ++i) x[i] += a[i];
+}
+
+Context::Context(const Model& model, const ContextOptions& options, kernels::cpu::ThreadPool* pool)
+    : model_(model),
+      options_(options),
+      forward_(model, options.path, pool),
+      seq_(model.hparams(), options.n_ctx, options.kv_type, options.max_batch) {
+  options_.max_batch = seq_.max_batch();
+}
+
+std::expected<void, std::string> Context::decode(std::span<const int32_t> tokens, bool all_logits,
+                                                 std::vector<float>& logits) {
+  const int T = static_cast<int>(tokens.size());
+  if (T == 0) return std::unexpected("decode called with no tokens");
+  if (seq_.n_past() + static_cast<int64_t>(T) > seq_.n_ctx())
+    return std::unexpected(cat("context overflow: ", seq_.n_past(), " + ", T, " tokens > n_ctx ", seq_.n_ctx()));
+  const int V = model_.hparams().n_vocab;
+  for (int32_t id : tokens)
+    if (id < 0 || id >= V) return std::unexpected(cat("token id ", id, " out of range [0, ", V, ")"));
+
+  std::vector<float> chunk_logits, chunk_margins, all_margins;
+  logits.resize(static_cast<size_t>(all_logits ? T : 1) * V);
+  for (int start = 0; start < T; start += options_.max_batch) {
+    const int n = std::min(options_.max_batch, T - start);
+    const bool last = start + n == T;
+    const BatchChunk chunk{&seq_, tokens.subspan(static_cast<size_t>(start), static_cast<size_t>(n)),
+                           all_logits ? n : (last ? 1 : 0)};
+    auto r = forward_.step(std::span<const BatchChunk>(&chunk, 1), chunk_logits, margin_sink_ ? &chunk_margins : nullptr);
+    if (!r) return r;
+    float* out = all_logits ? logits.data() + static_cast<size_t>(start) * V : logits.data();
+    std::copy(chunk_logits.begin(), chunk_logits.end(), out);
+    if (margin_sink_) all_margins.insert(all_margins.end(), chunk_margins.begin(), chunk_margins.end());
+  }
+  if (margin_sink_) *margin_sink_ = std::move(all_margins);
+  return {};
 }
 
 }  // namespace sy::local_engine::model

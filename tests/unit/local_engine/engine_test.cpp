@@ -133,7 +133,7 @@ TEST(EngineChat, CountsTokensAndStreamsDeltas) {
   EXPECT_GT(stats.recent_prefill_tok_s, 0.0);
 }
 
-TEST(EngineChat, ConcurrentCallersAreSerialisedAndDeterministic) {
+TEST(EngineChat, ConcurrentCallersAreBatchedAndDeterministic) {
   CpuEngine& e = tiny_engine();
   ChatCompletionRequest a, b;
   a.messages.push_back(ChatMessage{"user", "first question", {}, {}, {}, {}});

@@ -144,8 +144,10 @@ TEST(ModelContext, SmallBatchesAndSlidingWindowRingsMatchFullPrefill) {
   double max_diff = 0.0;
   for (size_t i = 0; i < logits.size(); ++i) max_diff = std::max(max_diff, std::fabs(double(logits[i]) - full[7][i]));
   EXPECT_LE(max_diff, 1e-4);
-  const size_t full_bytes = 2u * 4u * 1024u * 32u * 4u;  // 2 full layers of 1024 + 2 SWA rings of 13, K and V
-  EXPECT_EQ(ctx.kv_bytes(), full_bytes / 2 + 2u * 13u * 32u * 4u * 2u);
+  // KV is allocated as positions are used: 2 full layers hold one 256-position
+  // page for 200 tokens, 2 SWA rings hold 13 positions; 32 floats a row, K and V.
+  static_assert(KvCache::kPagePositions == 256);
+  EXPECT_EQ(ctx.kv_bytes(), 2u * 256u * 32u * 4u * 2u + 2u * 13u * 32u * 4u * 2u);
 }
 
 TEST(ModelContext, TruncateKeepsOnlyRecoverablePrefixes) {

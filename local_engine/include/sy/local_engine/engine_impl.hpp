@@ -1,9 +1,8 @@
 #pragma once
 // The CPU implementation of Engine, exposed for tests and the CLI: one
-// model, one KV context reused across requests (shared prompt prefixes are
-// not recomputed), requests serialised by a mutex.
-#include <chrono>
-#include <mutex>
+// model; concurrent requests are batched by a scheduler thread (continuous
+// batching) over a pool of KV slots that keep shared prompt prefixes.
+#include <memory>
 
 #include "sy/local_engine/engine.hpp"
 #include "sy/local_engine/harmony.hpp"
@@ -11,6 +10,8 @@
 #include "sy/local_engine/tokenizer.hpp"
 
 namespace sy::local_engine {
+
+class Scheduler;
 
 // Token-level generation, used by chat() and by the CLI's raw-prompt mode.
 struct GenerateEvent {
@@ -28,6 +29,9 @@ struct GenerateResult {
 class CpuEngine final : public Engine {
  public:
   static std::expected<std::unique_ptr<CpuEngine>, std::string> create(const EngineOptions& options);
+  // Fails requests still queued or running: their blocked generate() calls
+  // return kInternal. A caller must not be inside on_token at that point.
+  ~CpuEngine() override;
 
   std::expected<ChatCompletionResult, EngineError> chat(const ChatCompletionRequest& request,
                                                         const std::function<bool(const ChatDelta&)>& on_delta,
@@ -37,7 +41,8 @@ class CpuEngine final : public Engine {
   int count_tokens(std::string_view text) const override;
 
   // Raw generation from prompt tokens: stops on an end-of-generation token,
-  // max_tokens, or when on_token returns false / cancel is set.
+  // max_tokens, or when on_token returns false / cancel is set. Blocking; runs
+  // on_token on the calling thread; concurrent calls are batched together.
   std::expected<GenerateResult, EngineError> generate(std::span<const int32_t> prompt, const SamplingParams& sampling,
                                                       const std::function<bool(const GenerateEvent&)>& on_token,
                                                       const std::atomic<bool>* cancel = nullptr);
@@ -49,20 +54,14 @@ class CpuEngine final : public Engine {
 
  private:
   CpuEngine() = default;
-  // Runs the prompt (reusing the cached prefix) and returns the last logits. Caller holds mutex_.
-  std::expected<int, EngineError> prefill(std::span<const int32_t> prompt, std::vector<float>& logits);
 
   EngineOptions options_;
+  int n_ctx_ = 0;
   std::unique_ptr<model::Model> model_;
   std::unique_ptr<Tokenizer> tokenizer_;
   std::unique_ptr<kernels::cpu::ThreadPool> pool_;
-  std::unique_ptr<model::Context> ctx_;
-  std::vector<int32_t> cached_;  // tokens whose KV is in ctx_
   std::string render_date_;
-
-  mutable std::mutex mutex_;  // serialises requests
-  mutable std::mutex stats_mutex_;
-  EngineStats stats_;
+  std::unique_ptr<Scheduler> scheduler_;  // last: stopped before what it uses goes away
 };
 
 }  // namespace sy::local_engine

@@ -1,8 +1,10 @@
 #pragma once
 // gpt-oss model: hyper-parameters from GGUF metadata, zero-copy weight views
-// and the forward pass (spec §4) for one sequence at a time.
+// and the forward pass (spec §4), batched across sequences.
+#include <cstddef>
 #include <cstdint>
 #include <expected>
+#include <initializer_list>
 #include <memory>
 #include <span>
 #include <string>
@@ -86,14 +88,20 @@ class Model {
 // Per-sequence KV cache: rotated K and V of every layer. Full-attention layers
 // keep positions [0, n_ctx); sliding-window layers keep a ring of the last
 // n_swa + max_batch positions (all a batch of max_batch tokens can attend to).
+// Storage is allocated in pages of kPagePositions as positions are reserved, so
+// a short or idle sequence does not pin an n_ctx-sized buffer.
 class KvCache {
  public:
+  static constexpr int kPagePositions = 256;
+
   KvCache(const HyperParams& hp, int n_ctx, KvType type, int max_batch);
   int n_ctx() const { return n_ctx_; }
   int capacity(int layer) const { return cap_[static_cast<size_t>(layer)]; }
   KvType type() const { return type_; }
-  size_t bytes() const;
-  // Row of `pos` in layer `layer` (n_head_kv * head_dim elements).
+  size_t bytes() const { return bytes_; }  // allocated so far
+  // Makes positions [0, n_pos) storable (allocates missing pages).
+  void reserve(int n_pos);
+  // Row of `pos` in layer `layer` (n_head_kv * head_dim elements); reserve() first.
   void store(int layer, int pos, const float* k, const float* v);
   void load_k(int layer, int pos, float* out) const;
   void load_v(int layer, int pos, float* out) const;
@@ -101,15 +109,16 @@ class KvCache {
   const float* v_f32(int layer, int pos) const;
 
  private:
-  size_t offset(int layer, int pos) const;
-  std::vector<int> cap_;      // positions kept per layer
-  std::vector<size_t> base_;  // first element of each layer
+  using Page = std::unique_ptr<std::byte[]>;
+  // Pages are owned here, so the row is writable even through a const path.
+  std::byte* row(const std::vector<std::vector<Page>>& pages, int layer, int pos) const;
+  std::vector<int> cap_;  // positions kept per layer
   int n_ctx_;
   int row_;
   KvType type_;
-  std::vector<float> k32_, v32_;
-  std::vector<uint16_t> k16_, v16_;
-  std::vector<kernels::BlockQ8_0> k8_, v8_;
+  size_t row_bytes_ = 0;
+  size_t bytes_ = 0;
+  std::vector<std::vector<Page>> k_pages_, v_pages_;  // [layer][page]
 };
 
 struct ContextOptions {
@@ -119,7 +128,73 @@ struct ContextOptions {
   int max_batch = 512;  // decode() splits longer inputs; bounds SWA KV rings
 };
 
-// One sequence: feeds tokens at positions n_past.. and returns logits.
+// The state of one sequence: its KV cache and how many positions it holds.
+class Sequence {
+ public:
+  Sequence(const HyperParams& hp, int n_ctx, KvType type, int max_batch);
+
+  int n_past() const { return n_past_; }
+  int n_ctx() const { return kv_.n_ctx(); }
+  int max_batch() const { return max_batch_; }
+  void reset() { n_past_ = 0; }
+  // What truncate(n) would keep, without changing anything.
+  int reusable(int n) const;
+  // Forget positions >= n (keeps a shared prompt prefix). Returns the number
+  // of positions actually kept: 0 when a sliding-window ring no longer holds
+  // the keys position n would attend to.
+  int truncate(int n);
+  KvCache& kv() { return kv_; }
+  const KvCache& kv() const { return kv_; }
+  void advance(int n) { n_past_ += n; }  // Forward::step only
+
+ private:
+  const HyperParams* hp_;
+  KvCache kv_;
+  int max_batch_;
+  int n_past_ = 0;
+};
+
+// Part of one forward step: `tokens` of `seq` at positions seq->n_past()...
+struct BatchChunk {
+  Sequence* seq = nullptr;
+  std::span<const int32_t> tokens;
+  int logit_rows = 0;  // logits wanted for this many trailing tokens (0..tokens.size())
+};
+
+// Forward pass over one step made of chunks from several sequences. All rows
+// go through the norms, projections, MoE and output head together (each
+// expert's weights are read once per step); RoPE, KV store and attention use
+// each row's own sequence and position. Rows are computed independently, so a
+// sequence's results do not depend on what it is batched with.
+class Forward {
+ public:
+  Forward(const Model& model, NumericPath path, kernels::cpu::ThreadPool* pool);
+
+  // Chunks must name distinct sequences, hold 1..seq->max_batch() tokens and
+  // fit the sequence's context. `logits` gets n_vocab floats per logit row, in
+  // chunk order. margin_sink (optional) gets one router margin per input row.
+  std::expected<void, std::string> step(std::span<const BatchChunk> chunks, std::vector<float>& logits,
+                                        std::vector<float>* margin_sink = nullptr);
+  NumericPath path() const { return path_; }
+
+ private:
+  struct Row {
+    Sequence* seq;
+    int pos;
+  };
+  void attention_block(int layer, std::vector<float>& x, const std::vector<Row>& rows);
+  void matmul(const kernels::cpu::MatrixView& w, const float* x, int n_tokens, float* y);
+  // Several weights applied to the same input: the fast path quantises it once.
+  void matmul_shared(std::initializer_list<std::pair<const kernels::cpu::MatrixView*, float*>> outs, const float* x,
+                     int n_tokens);
+
+  const Model& model_;
+  NumericPath path_;
+  kernels::cpu::ThreadPool* pool_;
+  kernels::RopeParams rope_full_, rope_swa_;
+};
+
+// One sequence with its own forward: the single-sequence API (tests, bench, CLI).
 class Context {
  public:
   Context(const Model& model, const ContextOptions& options, kernels::cpu::ThreadPool* pool);
@@ -128,14 +203,11 @@ class Context {
   // (all_logits) or for the last one only.
   std::expected<void, std::string> decode(std::span<const int32_t> tokens, bool all_logits, std::vector<float>& logits);
 
-  int n_past() const { return n_past_; }
-  int n_ctx() const { return kv_.n_ctx(); }
-  void reset() { n_past_ = 0; }
-  // Forget positions >= n (keeps a shared prompt prefix). Returns the number
-  // of positions actually kept: 0 when a sliding-window ring no longer holds
-  // the keys position n would attend to.
-  int truncate(int n);
-  size_t kv_bytes() const { return kv_.bytes(); }
+  int n_past() const { return seq_.n_past(); }
+  int n_ctx() const { return seq_.n_ctx(); }
+  void reset() { seq_.reset(); }
+  int truncate(int n) { return seq_.truncate(n); }
+  size_t kv_bytes() const { return seq_.kv().bytes(); }
   const ContextOptions& options() const { return options_; }
   // When set, decode() writes per token the minimum over layers of the router
   // margin (k-th minus (k+1)-th largest router logit), like the fixture's
@@ -143,20 +215,11 @@ class Context {
   void set_router_margin_sink(std::vector<float>* sink) { margin_sink_ = sink; }
 
  private:
-  void decode_chunk(std::span<const int32_t> tokens, int logit_rows, float* logits);
-  void attention_block(int layer, std::vector<float>& x, int n_tokens);
-  void matmul(const kernels::cpu::MatrixView& w, const float* x, int n_tokens, float* y);
-  // Several weights applied to the same input: the fast path quantises it once.
-  void matmul_shared(std::initializer_list<std::pair<const kernels::cpu::MatrixView*, float*>> outs, const float* x,
-                     int n_tokens);
-
   const Model& model_;
   ContextOptions options_;
-  kernels::cpu::ThreadPool* pool_;
-  KvCache kv_;
-  int n_past_ = 0;
+  Forward forward_;
+  Sequence seq_;
   std::vector<float>* margin_sink_ = nullptr;
-  kernels::RopeParams rope_full_, rope_swa_;
 };
 
 }  // namespace sy::local_engine::model
