@@ -1,6 +1,10 @@
 // Engine bench: read bandwidth, JSON and text output.
 #include <sys/mman.h>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -16,8 +20,10 @@
 namespace sy::gateway::bench {
 namespace {
 
-// Several independent accumulators so the loop is bound by loads, not by one add chain.
-uint64_t sum_words(const uint64_t* p, size_t n) {
+// Several independent accumulators so the loop is bound by loads, not by one
+// add chain; 256-bit loads where the CPU has them, so the figure is the
+// memory's, not the loop's (scalar loads top out near 28 GB/s per core here).
+uint64_t sum_words_scalar(const uint64_t* p, size_t n) {
   uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -32,6 +38,29 @@ uint64_t sum_words(const uint64_t* p, size_t n) {
   }
   for (; i < n; ++i) a0 += p[i];
   return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) uint64_t sum_words_avx2(const uint64_t* p, size_t n) {
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    a0 = _mm256_add_epi64(a0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i)));
+    a1 = _mm256_add_epi64(a1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 4)));
+    a2 = _mm256_add_epi64(a2, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 8)));
+    a3 = _mm256_add_epi64(a3, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 12)));
+  }
+  alignas(32) uint64_t lanes[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), _mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3)));
+  return lanes[0] + lanes[1] + lanes[2] + lanes[3] + sum_words_scalar(p + i, n - i);
+}
+#endif
+
+uint64_t sum_words(const uint64_t* p, size_t n) {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx2")) return sum_words_avx2(p, n);
+#endif
+  return sum_words_scalar(p, n);
 }
 
 }  // namespace

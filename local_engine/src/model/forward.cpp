@@ -174,9 +174,7 @@ void Forward::attention_block(int il, std::vector<float>& x, const std::vector<R
       float m = sink;
       for (int j = first; j <= pos; ++j) {
         const float* kj = f32 ? kv.k_f32(il, j) : (kv.load_k(il, j, krow.data()), krow.data());
-        float s = 0.0f;
-        for (int d = 0; d < D; ++d) s += qh[d] * kj[kvh * D + d];
-        s *= scale;
+        const float s = kernels::cpu::dot_f32(qh, kj + kvh * D, D) * scale;
         scores[static_cast<size_t>(j - first)] = s;
         m = std::max(m, s);
       }
@@ -192,7 +190,7 @@ void Forward::attention_block(int il, std::vector<float>& x, const std::vector<R
       for (int j = first; j <= pos; ++j) {
         const float* vj = f32 ? kv.v_f32(il, j) : (kv.load_v(il, j, vrow.data()), vrow.data());
         const float p = scores[static_cast<size_t>(j - first)] * inv;
-        for (int d = 0; d < D; ++d) oh[d] += p * vj[kvh * D + d];
+        kernels::cpu::axpy_f32(p, vj + kvh * D, oh, D);
       }
     }
   });
