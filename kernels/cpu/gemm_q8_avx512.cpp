@@ -11,14 +11,14 @@
 
 #include "gemm_q8_impl.hpp"
 
-#define SY_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,f16c,fma")))
+#define SY_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512vbmi,f16c,fma")))
 
 namespace sy::kernels::cpu::detail {
 
 bool cpu_has_avx512vnni() {
   static const bool kHas = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-                           __builtin_cpu_supports("avx512vnni");
+                           __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vbmi");
   return kHas;
 }
 
@@ -45,6 +45,7 @@ SY_AVX512 inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
 
 // Expands pair p of a row; has_b is false for the zero-padded tail of an odd block count.
 struct PrepQ8 {
+  static constexpr size_t kPairBytes = 2 * sizeof(BlockQ8_0);
   SY_AVX512 PairW operator()(const uint8_t* row, int64_t p, bool has_b) const {
     const BlockQ8_0* b = reinterpret_cast<const BlockQ8_0*>(row) + 2 * p;
     const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[0].qs));
@@ -62,27 +63,35 @@ struct PrepQ8 {
   }
 };
 
+// MXFP4 pair: [e_A | 16 nibble bytes A | e_B | 16 nibble bytes B] (34 bytes),
+// read with one masked load and split with byte permutes. The scale 2^(e-128)
+// is built in the float exponent field; e < 2 (subnormal scales, which the
+// pool's flush-to-zero mode would flush anyway) becomes 0.
 struct PrepMxfp4 {
-  __m512i table;
-  __m256i m4;
+  static constexpr size_t kPairBytes = 2 * sizeof(BlockMxfp4);
+  __m512i table;    // E2M1 values doubled (ggml kvalues_mxfp4) + 128, in every 128-bit lane
+  __m512i q_index;  // bytes: [q_A, q_A, q_B, q_B]
+  __m512i e_index;  // byte 0 of dwords 0..7 <- e_A, of dwords 8..15 <- e_B
   SY_AVX512 PrepMxfp4() {
-    // E2M1 values doubled (ggml kvalues_mxfp4), + 128.
     static const uint8_t kValues[16] = {128, 129, 130, 131, 132, 134, 136, 140, 128, 127, 126, 125, 124, 122, 120, 116};
     table = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kValues)));
-    m4 = _mm256_set1_epi8(0x0F);
+    alignas(64) uint8_t qi[64], ei[64] = {};
+    for (int i = 0; i < 64; ++i) qi[i] = static_cast<uint8_t>((i < 32 ? 1 : 18) + i % 16);
+    for (int d = 0; d < 16; ++d) ei[4 * d] = d < 8 ? 0 : 17;
+    q_index = _mm512_load_si512(qi);
+    e_index = _mm512_load_si512(ei);
   }
   SY_AVX512 PairW operator()(const uint8_t* row, int64_t p, bool has_b) const {
-    const BlockMxfp4* b = reinterpret_cast<const BlockMxfp4*>(row) + 2 * p;
-    const __m128i qa = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[0].qs));
-    const __m128i qb = has_b ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[1].qs)) : _mm_setzero_si128();
-    const __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(qa), qb, 1);
-    const __m256i lo = _mm256_and_si256(q, m4);                         // [A 0..15 | B 0..15]
-    const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);  // [A 16..31 | B 16..31]
-    __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-    z = _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0));  // [A lo, A hi, B lo, B hi]
+    const uint8_t* pair = row + static_cast<size_t>(p) * kPairBytes;
+    const __m512i raw = _mm512_maskz_loadu_epi8(has_b ? (1ull << 34) - 1 : (1ull << 17) - 1, pair);
+    __m512i q = _mm512_permutexvar_epi8(q_index, raw);
+    q = _mm512_mask_srli_epi16(q, 0xFF00FF00u, q, 4);  // 128-bit lanes 1 and 3: high nibbles
+    q = _mm512_and_si512(q, _mm512_set1_epi8(0x0F));   // [A lo, A hi, B lo, B hi]
     PairW out;
-    out.w = _mm512_shuffle_epi8(table, z);  // zero nibbles of a padded B give weight 0
-    out.sw = two_scales(kE8m0.v[b[0].e], has_b ? kE8m0.v[b[1].e] : 0.0f);
+    out.w = _mm512_shuffle_epi8(table, q);  // zero nibbles of a padded B give weight 0
+    const __m512i e = _mm512_maskz_permutexvar_epi8(0x1111111111111111ull, e_index, raw);
+    const __m512i biased = _mm512_max_epi32(_mm512_sub_epi32(e, _mm512_set1_epi32(1)), _mm512_setzero_si512());
+    out.sw = _mm512_castsi512_ps(_mm512_slli_epi32(biased, 23));  // 2^(e-128) has exponent bits e-1
     return out;
   }
 };
@@ -90,67 +99,76 @@ struct PrepMxfp4 {
 // Expanded pairs of 4 rows, laid out [pair][row].
 struct PrepBuffered {
   const PairW* pairs;
-  SY_AVX512 PairW operator()(int r, int64_t p) const { return pairs[p * 4 + r]; }
+  SY_AVX512 PairW operator()(int r, int64_t p, bool) const { return pairs[p * 4 + r]; }
 };
 
 // Expands straight from the weights, prefetching the same spot of the next
-// 4-row group: four interleaved 1-3 KB streams defeat the hardware prefetcher.
+// 4-row group into L2: four interleaved 1-3 KB streams defeat the hardware
+// prefetcher (T1 measured as good as T0 for one token, and it survives the
+// activation traffic of long token loops).
 template <class Prep, int kHint>
 struct PrepInline {
   const Prep& prep;
   const uint8_t* const* rows;
-  int64_t last_pair;
-  bool odd;
-  size_t ahead;       // 4 rows
-  size_t pair_bytes;  // 34 or 68
-  SY_AVX512 PairW operator()(int r, int64_t p) const {
-    const char* next = reinterpret_cast<const char*>(rows[r]) + ahead + static_cast<size_t>(p) * pair_bytes;
+  size_t ahead;  // 4 rows
+  SY_AVX512 PairW operator()(int r, int64_t p, bool has_b) const {
+    const char* next = reinterpret_cast<const char*>(rows[r]) + ahead + static_cast<size_t>(p) * Prep::kPairBytes;
     _mm_prefetch(next, static_cast<_mm_hint>(kHint));
-    if (pair_bytes > 64) _mm_prefetch(next + 64, static_cast<_mm_hint>(kHint));
-    return prep(rows[r], p, !(odd && p == last_pair));
+    if constexpr (Prep::kPairBytes > 64) _mm_prefetch(next + 64, static_cast<_mm_hint>(kHint));
+    return prep(rows[r], p, has_b);
   }
 };
 
-// out[r][t] = row r · token t for 4 rows and NT tokens.
+// out[r][t] = row r · token t for 4 rows and NT tokens; `tail`: one more,
+// zero-padded pair after `full` (odd block count).
+template <int NT, class Source>
+SY_AVX512 __attribute__((always_inline)) inline void tile_step(const Source& src, const int8_t* const* xv,
+                                                              const float* const* xs, const int32_t* const* xc,
+                                                              int64_t p, bool has_b, __m512 (*acc)[NT]) {
+  PairW pw[4];
+  for (int r = 0; r < 4; ++r) pw[r] = src(r, p, has_b);
+  for (int t = 0; t < NT; ++t) {
+    const __m512i xq = _mm512_load_si512(xv[t] + p * 64);
+    const __m512 xd = _mm512_load_ps(xs[t] + p * 16);
+    for (int r = 0; r < 4; ++r) {
+      const __m512i dot = _mm512_dpbusd_epi32(_mm512_load_si512(xc[t] + p * 16), pw[r].w, xq);
+      acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(pw[r].sw, xd), acc[r][t]);
+    }
+  }
+}
+
+// out[r][t] = row r · token t for 4 rows and NT tokens; `tail`: one more,
+// zero-padded pair after `full` (odd block count).
 template <int NT, class Source>
 SY_AVX512 void tile(const Source& src, const int8_t* const* xv, const float* const* xs, const int32_t* const* xc,
-                    int64_t pairs, float (*out)[4]) {
+                    int64_t full, bool tail, float (*out)[4]) {
   __m512 acc[4][NT];
   for (auto& row : acc)
     for (auto& a : row) a = _mm512_setzero_ps();
-  for (int64_t p = 0; p < pairs; ++p) {
-    PairW pw[4];
-    for (int r = 0; r < 4; ++r) pw[r] = src(r, p);
-    for (int t = 0; t < NT; ++t) {
-      const __m512i xq = _mm512_load_si512(xv[t] + p * 64);
-      const __m512 xd = _mm512_load_ps(xs[t] + p * 16);
-      for (int r = 0; r < 4; ++r) {
-        const __m512i dot = _mm512_dpbusd_epi32(_mm512_load_si512(xc[t] + p * 16), pw[r].w, xq);
-        acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(pw[r].sw, xd), acc[r][t]);
-      }
-    }
-  }
+  for (int64_t p = 0; p < full; ++p) tile_step<NT>(src, xv, xs, xc, p, true, acc);
+  if (tail) tile_step<NT>(src, xv, xs, xc, full, false, acc);
   for (int r = 0; r < 4; ++r)
     for (int t = 0; t < NT; ++t) out[r][t] = _mm512_reduce_add_ps(acc[r][t]);
 }
 
 template <class Source>
 SY_AVX512 void tile_n(int nt, const Source& src, const int8_t* const* xv, const float* const* xs,
-                      const int32_t* const* xc, int64_t pairs, float (*out)[4]) {
+                      const int32_t* const* xc, int64_t full, bool tail, float (*out)[4]) {
   switch (nt) {
-    case 1: return tile<1>(src, xv, xs, xc, pairs, out);
-    case 2: return tile<2>(src, xv, xs, xc, pairs, out);
-    case 3: return tile<3>(src, xv, xs, xc, pairs, out);
-    default: return tile<4>(src, xv, xs, xc, pairs, out);
+    case 1: return tile<1>(src, xv, xs, xc, full, tail, out);
+    case 2: return tile<2>(src, xv, xs, xc, full, tail, out);
+    case 3: return tile<3>(src, xv, xs, xc, full, tail, out);
+    default: return tile<4>(src, xv, xs, xc, full, tail, out);
   }
 }
 
 template <class Prep>
-SY_AVX512 void run(const Prep& prep, size_t pair_bytes, const uint8_t* w_data, size_t row_bytes, int64_t r0, int64_t r1,
+SY_AVX512 void run(const Prep& prep, const uint8_t* w_data, size_t row_bytes, int64_t r0, int64_t r1,
                    const QuantizedActivations& x, std::span<const int32_t> tokens, float* y, int64_t y_stride) {
   const int64_t n = tokens.empty() ? x.rows() : static_cast<int64_t>(tokens.size());
   const int64_t pairs = x.pairs();
   const bool odd = (x.cols() / kQK) % 2 != 0;
+  const int64_t full = odd ? pairs - 1 : pairs;
   auto token = [&](int64_t i) { return tokens.empty() ? i : static_cast<int64_t>(tokens[static_cast<size_t>(i)]); };
   thread_local std::vector<PairW> buffer;
   if (n > 4 && buffer.size() < static_cast<size_t>(pairs * 4)) buffer.resize(static_cast<size_t>(pairs * 4));
@@ -159,13 +177,10 @@ SY_AVX512 void run(const Prep& prep, size_t pair_bytes, const uint8_t* w_data, s
     const int nr = static_cast<int>(std::min<int64_t>(4, r1 - rb));
     const uint8_t* rows[4];
     for (int r = 0; r < 4; ++r) rows[r] = w_data + static_cast<size_t>(rb + std::min(r, nr - 1)) * row_bytes;
-    const PrepInline<Prep, _MM_HINT_T0> inline_src{prep, rows, pairs - 1, odd, 4 * row_bytes, pair_bytes};
+    const PrepInline<Prep, _MM_HINT_T1> inline_src{prep, rows, 4 * row_bytes};
     if (n > 4) {
-      // The token tiles stream activations through L1 before the next group
-      // is expanded: prefetch that group into L2 only.
-      const PrepInline<Prep, _MM_HINT_T1> fill_src{prep, rows, pairs - 1, odd, 4 * row_bytes, pair_bytes};
       for (int64_t p = 0; p < pairs; ++p)
-        for (int r = 0; r < 4; ++r) buffer[static_cast<size_t>(p * 4 + r)] = fill_src(r, p);
+        for (int r = 0; r < 4; ++r) buffer[static_cast<size_t>(p * 4 + r)] = inline_src(r, p, p < full);
     }
     const PrepBuffered buffered{buffer.data()};
     for (int64_t tb = 0; tb < n; tb += 4) {
@@ -181,9 +196,9 @@ SY_AVX512 void run(const Prep& prep, size_t pair_bytes, const uint8_t* w_data, s
       }
       float out[4][4];
       if (n > 4) {
-        tile_n(nt, buffered, xv, xs, xc, pairs, out);
+        tile_n(nt, buffered, xv, xs, xc, full, odd, out);
       } else {
-        tile_n(nt, inline_src, xv, xs, xc, pairs, out);
+        tile_n(nt, inline_src, xv, xs, xc, full, odd, out);
       }
       for (int t = 0; t < nt; ++t)
         for (int r = 0; r < nr; ++r) y[(tb + t) * y_stride + (rb - r0) + r] = out[r][t];
@@ -224,10 +239,10 @@ SY_AVX512 void gemm_q8_avx512vnni(WType w_type, const uint8_t* w_data, size_t w_
                                   int64_t row_end, const QuantizedActivations& x, std::span<const int32_t> tokens,
                                   float* y, int64_t y_stride) {
   if (w_type == WType::kQ8_0) {
-    run(PrepQ8{}, 2 * sizeof(BlockQ8_0), w_data, w_row_bytes, row_begin, row_end, x, tokens, y, y_stride);
+    run(PrepQ8{}, w_data, w_row_bytes, row_begin, row_end, x, tokens, y, y_stride);
   } else {
     static const PrepMxfp4 kPrep;
-    run(kPrep, 2 * sizeof(BlockMxfp4), w_data, w_row_bytes, row_begin, row_end, x, tokens, y, y_stride);
+    run(kPrep, w_data, w_row_bytes, row_begin, row_end, x, tokens, y, y_stride);
   }
 }
 
