@@ -173,6 +173,11 @@ SY_AVX512 void run(const Prep& prep, const uint8_t* w_data, size_t row_bytes, in
   thread_local std::vector<PairW> buffer;
   if (n > 4 && buffer.size() < static_cast<size_t>(pairs * 4)) buffer.resize(static_cast<size_t>(pairs * 4));
 
+  // Each group prefetches the next one; start the first two now, all lines in
+  // parallel, instead of paying one DRAM latency after another on them.
+  for (int64_t r = r0; r < std::min(r1, r0 + 8); ++r)
+    for (size_t off = 0; off < row_bytes; off += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(w_data + static_cast<size_t>(r) * row_bytes + off), _MM_HINT_T1);
   for (int64_t rb = r0; rb < r1; rb += 4) {
     const int nr = static_cast<int>(std::min<int64_t>(4, r1 - rb));
     const uint8_t* rows[4];

@@ -132,6 +132,8 @@ nlohmann::json to_json(const EngineBenchResult& r) {
   nlohmann::json agg_tokens = nlohmann::json::object();
   for (auto [c, v] : r.aggregate_decode_tok_s) agg[std::to_string(c)] = v;
   for (auto [c, v] : r.aggregate_tokens) agg_tokens[std::to_string(c)] = v;
+  nlohmann::json agg_wall = nlohmann::json::object();
+  for (auto [c, v] : r.aggregate_wall_tok_s) agg_wall[std::to_string(c)] = v;
   const auto main = r.prefill_tok_s.find(r.prefill_main_len);
   return nlohmann::json{
       {"model", r.model_path},
@@ -145,6 +147,7 @@ nlohmann::json to_json(const EngineBenchResult& r) {
       {"decode_tokens", r.decode_tokens},
       {"aggregate_decode_tok_s", agg},
       {"aggregate_decode_tokens", agg_tokens},
+      {"aggregate_wall_tok_s", agg_wall},
       {"ttft_ms",
        {{"cold", r.ttft_cold_ms},
         {"prefix_reuse", r.ttft_prefix_reuse_ms},
@@ -171,7 +174,8 @@ std::string format_text(const EngineBenchResult& r) {
   for (auto [len, v] : r.prefill_tok_s) add("prefill   %4d tokens      %10.1f tok/s\n", len, v);
   add("decode    batch 1 (%d)    %10.2f tok/s\n", r.decode_tokens, r.decode_tok_s);
   for (auto [c, v] : r.aggregate_decode_tok_s)
-    add("aggregate %2d sequences    %10.2f tok/s (%d tokens)\n", c, v, r.aggregate_tokens.at(c));
+    add("aggregate %2d sequences    %10.2f tok/s decoding together (%d tokens); %.2f tok/s wall incl. prompts\n", c, v,
+        r.aggregate_tokens.at(c), r.aggregate_wall_tok_s.at(c));
   add("ttft      cold            %10.1f ms (%d-token prompt)\n", r.ttft_cold_ms, r.ttft_prompt_tokens);
   add("ttft      prefix reuse    %10.1f ms (%d tokens reused)\n", r.ttft_prefix_reuse_ms, r.ttft_cached_tokens);
   add("bandwidth read            %10.2f GB/s\n", r.bandwidth_gb_s);

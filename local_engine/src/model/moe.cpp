@@ -107,7 +107,7 @@ void experts_reference(const HyperParams& hp, const LayerWeights& w, const float
 void experts_fast(const HyperParams& hp, const LayerWeights& w, const float* u, int T, const Routing& rt,
                   kernels::cpu::ThreadPool* pool, float* out) {
   const int E = hp.n_embd, F = hp.n_ff_exp, K = hp.n_expert_used;
-  constexpr int kRowBlock = 64;  // a multiple of the kernel's 4-row tile
+  constexpr int kRowBlock = 256;  // a multiple of the kernel's 4-row tile
   struct Active {
     int expert;
     int first;  // first assignment index

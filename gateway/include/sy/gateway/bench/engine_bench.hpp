@@ -21,7 +21,7 @@ struct EngineBenchOptions {
   std::vector<int> prefill_lengths{64, 512};  // capped to what the context holds
   int decode_tokens = 64;                     // batch-1 decode steps
   std::vector<int> concurrency{1, 4, 8, 16};
-  int tokens_per_sequence = 16;  // generated per sequence in the concurrency runs
+  int tokens_per_sequence = 32;  // generated per sequence in the concurrency runs
   int ttft_prefix_tokens = 256;  // shared prefix of the prefix-reuse pair
   int ttft_suffix_tokens = 16;   // new tokens of the second request
   int bandwidth_mb = 1024;       // buffer summed for the read-bandwidth figure
@@ -36,8 +36,9 @@ struct EngineBenchResult {
   int prefill_main_len = 0;             // length behind `prefill_tok_s` in JSON
   double decode_tok_s = 0.0;
   int decode_tokens = 0;
-  std::map<int, double> aggregate_decode_tok_s;  // concurrency -> tok/s
-  std::map<int, int> aggregate_tokens;           // concurrency -> tokens generated
+  std::map<int, double> aggregate_decode_tok_s;  // concurrency -> tok/s while all N sequences decode
+  std::map<int, int> aggregate_tokens;           // concurrency -> tokens behind that figure
+  std::map<int, double> aggregate_wall_tok_s;    // concurrency -> all tokens / wall time (prompts included)
   double ttft_cold_ms = 0.0;
   double ttft_prefix_reuse_ms = 0.0;
   int ttft_prompt_tokens = 0;
