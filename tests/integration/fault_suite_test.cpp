@@ -54,6 +54,7 @@ struct Scenario {
   std::string cloud_url;  // empty: no cloud configured
   bool local = true;
   std::string extra;      // more YAML
+  std::string retries = "retries: { max_attempts: 3, base_backoff_ms: 10, max_backoff_ms: 50 }\n";
 };
 
 std::string config(const Scenario& s) {
@@ -66,7 +67,7 @@ std::string config(const Scenario& s) {
          "\n  models: [gpt-fake]\n  connect_timeout_ms: 1000\n  first_byte_timeout_ms: 800\n  idle_timeout_ms: 800\n";
   }
   y += "breakers:\n  cloud: { window_calls: 4, min_calls: 2, failure_rate: 0.5, open_ms: 1500, max_open_ms: 3000, half_open_probes: 1 }\n"
-       "retries: { max_attempts: 3, base_backoff_ms: 10, max_backoff_ms: 50 }\n"
+       + s.retries +
        "routing:\n  rules:\n"
        "    - { name: sensitive-local, when: { sensitive: true }, targets: [local] }\n"
        "    - { name: prefer-local, when: { header: { x-test-prefer: local } }, targets: [local, cloud] }\n"
@@ -272,8 +273,11 @@ TEST(FaultSuite, LocalSaturatedSpillsNonSensitiveToCloud) {
 
 TEST(FaultSuite, LocalQueueTimeoutAndNoSpillAreHonoured) {
   FakeCloud cloud;
+  // One attempt: retries honour the queue's Retry-After (1 s) and, with a fast
+  // engine, a later attempt can outlast the hog; this test is about the queue.
   GatewayProcess gw(config({cloud.base_url(), true,
-                            "admission: { max_queue: 4, queue_timeout_ms: 300, spill_to_cloud: false }\n"}));
+                            "admission: { max_queue: 4, queue_timeout_ms: 300, spill_to_cloud: false }\n",
+                            "retries: { max_attempts: 1 }\n"}));
   ASSERT_TRUE(gw.started()) << gw.stderr_text();
   std::thread hog([&] {  // holds the single engine worker for seconds
     json req = {{"model", "gpt-oss-tiny"}, {"max_tokens", 1500}, {"messages", {{{"role", "user"}, {"content", "go on"}}}}};
