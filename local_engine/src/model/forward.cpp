@@ -5,6 +5,7 @@
 #include "gguf/strcat.hpp"
 #include "sy/kernels/common/ops.hpp"
 #include "model/moe.hpp"
+#include "model/row_ops.hpp"
 #include "sy/local_engine/model.hpp"
 
 namespace sy::local_engine::model {
@@ -14,20 +15,6 @@ using kernels::cpu::MatrixView;
 using sy::local_engine::detail::cat;
 
 namespace {
-
-// ggml rms_norm (sum of float squares accumulated in double) followed by ggml_mul.
-void rms_norm(const float* x, const float* w, float* out, int n, float eps) {
-  double sum = 0.0;
-  for (int i = 0; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);
-  const float mean = static_cast<float>(sum / n);
-  const float scale = 1.0f / std::sqrt(mean + eps);
-  for (int i = 0; i < n; ++i) out[i] = (x[i] * scale) * w[i];
-}
-
-void add_bias(float* y, const float* b, int n_tokens, int n) {
-  for (int t = 0; t < n_tokens; ++t)
-    for (int i = 0; i < n; ++i) y[static_cast<size_t>(t) * n + i] += b[i];
-}
 
 kernels::RopeParams rope_params(const HyperParams& hp, float base) {
   kernels::RopeParams p;
