@@ -7,10 +7,9 @@
 #include <bit>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <limits>
 
 #include "gguf/reader.hpp"
+#include "gguf/resident_mapping.hpp"
 #include "gguf/strcat.hpp"
 #include "sy/local_engine/gguf.hpp"
 
@@ -135,31 +134,6 @@ std::expected<std::unique_ptr<File>, std::string> File::from_bytes(std::vector<u
 
 namespace {
 
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
-#endif
-
-uint64_t mem_available_bytes() {
-  std::ifstream in("/proc/meminfo");
-  for (std::string key; in >> key;) {
-    uint64_t kb = 0;
-    in >> kb;
-    if (key == "MemAvailable:") return kb * 1024;
-    in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
-  }
-  return 0;
-}
-
-// Decode touches a few experts per layer per token; the first touch of each
-// 4 KB page would otherwise take a page fault in the middle of a request
-// (several percent of decode time until every expert has been used). Populate
-// the page tables at load instead, when the file fits in available memory
-// (it reads the file once, as the first requests would have).
-void prefault(const File::Shard& shard) {
-  if (shard.size < (64ull << 20) || shard.size > mem_available_bytes()) return;
-  madvise(shard.map, shard.size, MADV_POPULATE_READ);  // best effort: an old kernel faults on demand
-}
-
 std::expected<std::unique_ptr<File::Shard>, std::string> map_file(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::unexpected(sy::local_engine::detail::cat(path, ": cannot open: ", std::strerror(errno)));
@@ -179,7 +153,7 @@ std::expected<std::unique_ptr<File::Shard>, std::string> map_file(const std::str
     }
     shard->map = p;
     shard->data = static_cast<const uint8_t*>(p);
-    prefault(*shard);
+    detail::make_resident(p, shard->size, fd);
   }
   ::close(fd);
   return shard;
