@@ -52,12 +52,25 @@ void run(WType type, const char* name, int64_t cols, int64_t mib, ThreadPool& po
     QuantizedActivations q;
     q.quantize(x.data(), n, cols);
     std::vector<float> y(static_cast<size_t>(n * rows));
-    matmul_q8(m, q, y.data(), &pool);  // warm-up
+    // MOE=1: the engine's MoE pattern, items of 256 rows that read the same
+    // block of two matrices (gate and up, half the buffer apart) one after the other.
+    const bool moe = getenv("MOE") != nullptr;
+    auto once = [&] {
+      if (!moe) return matmul_q8(m, q, y.data(), &pool);
+      const int64_t half = rows / 2 / 256 * 256, items = half / 256;
+      pool.parallel_for(items, 1, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) {
+          gemm_q8(type, data, row_bytes, i * 256, i * 256 + 256, q, {}, y.data() + i * 256, rows);
+          gemm_q8(type, data, row_bytes, half + i * 256, half + i * 256 + 256, q, {}, y.data() + half + i * 256, rows);
+        }
+      });
+    };
+    once();  // warm-up
     int iters = 0;
     const auto t0 = std::chrono::steady_clock::now();
     double dt = 0;
     do {
-      matmul_q8(m, q, y.data(), &pool);
+      once();
       ++iters;
       dt = seconds(t0);
     } while (dt < 1.0);
