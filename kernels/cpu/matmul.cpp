@@ -23,10 +23,29 @@ int64_t row_grain(int64_t rows, const ThreadPool* pool) {
 
 bool is_block_type(WType t) { return t == WType::kQ8_0 || t == WType::kMXFP4; }
 
-void matmul_q8(const MatrixView& w, const QuantizedActivations& x, float* y, ThreadPool* pool) {
-  run(pool, w.rows, row_grain(w.rows, pool), [&](int64_t r0, int64_t r1) {
-    gemm_q8(w.type, w.data, w.row_bytes, r0, r1, x, {}, y + r0, w.rows);
+void matmul_q8_many(std::span<const Q8Output> outs, const QuantizedActivations& x, ThreadPool* pool) {
+  struct Block {
+    const Q8Output* out;
+    int64_t r0, r1;
+  };
+  int64_t total = 0;
+  for (const Q8Output& o : outs) total += o.w->rows;
+  const int64_t grain = row_grain(total, pool);
+  std::vector<Block> blocks;
+  for (const Q8Output& o : outs)
+    for (int64_t r = 0; r < o.w->rows; r += grain) blocks.push_back({&o, r, std::min(o.w->rows, r + grain)});
+  run(pool, static_cast<int64_t>(blocks.size()), 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const Block& blk = blocks[static_cast<size_t>(i)];
+      const MatrixView& w = *blk.out->w;
+      gemm_q8(w.type, w.data, w.row_bytes, blk.r0, blk.r1, x, {}, blk.out->y + blk.r0, w.rows);
+    }
   });
+}
+
+void matmul_q8(const MatrixView& w, const QuantizedActivations& x, float* y, ThreadPool* pool) {
+  const Q8Output one{&w, y};
+  matmul_q8_many(std::span<const Q8Output>(&one, 1), x, pool);
 }
 
 void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, MatmulMode mode, ThreadPool* pool) {

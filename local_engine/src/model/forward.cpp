@@ -60,7 +60,9 @@ void Forward::matmul_shared(std::initializer_list<std::pair<const MatrixView*, f
   }
   kernels::cpu::QuantizedActivations xq;
   xq.quantize(x, n_tokens, outs.begin()->first->cols);
-  for (const auto& [w, y] : outs) kernels::cpu::matmul_q8(*w, xq, y, pool_);
+  std::vector<kernels::cpu::Q8Output> q8;
+  for (const auto& [w, y] : outs) q8.push_back({w, y});
+  kernels::cpu::matmul_q8_many(q8, xq, pool_);
 }
 
 std::expected<void, std::string> Forward::step(std::span<const BatchChunk> chunks, std::vector<float>& logits,

@@ -94,7 +94,13 @@ void experts_reference(const HyperParams& hp, const LayerWeights& w, const float
 void experts_fast(const HyperParams& hp, const LayerWeights& w, const float* u, int T, const Routing& rt,
                   kernels::cpu::ThreadPool* pool, float* out) {
   const int E = hp.n_embd, F = hp.n_ff_exp, K = hp.n_expert_used;
-  constexpr int kRowBlock = 256;  // a multiple of the kernel's 4-row tile
+  // Row blocks of about 256 rows (a multiple of the kernel's 4-row tile) that
+  // split a matrix evenly: 2880 rows -> 12 x 240, no short last block.
+  auto even_block = [](int rows) {
+    const int blocks = (rows + 255) / 256;
+    return ((rows + blocks - 1) / blocks + 3) / 4 * 4;
+  };
+  const int f_block = even_block(F), e_block = even_block(E);
   struct Active {
     int expert;
     int first;  // first assignment index
@@ -115,7 +121,7 @@ void experts_fast(const HyperParams& hp, const LayerWeights& w, const float* u, 
 
   // act[assignment][F]: SwiGLU of gate and up.
   std::vector<float> act(static_cast<size_t>(assignments) * F);
-  const int f_blocks = (F + kRowBlock - 1) / kRowBlock;
+  const int f_blocks = (F + f_block - 1) / f_block;
   auto run = [&](int64_t n_items, auto&& item) {
     if (pool) {
       pool->parallel_for(n_items, 1, [&](int64_t b, int64_t e) {
@@ -127,22 +133,22 @@ void experts_fast(const HyperParams& hp, const LayerWeights& w, const float* u, 
   };
   run(static_cast<int64_t>(active.size()) * f_blocks, [&](int64_t item) {
     const Active& a = active[static_cast<size_t>(item / f_blocks)];
-    const int r0 = static_cast<int>(item % f_blocks) * kRowBlock, r1 = std::min(F, r0 + kRowBlock);
+    const int r0 = static_cast<int>(item % f_blocks) * f_block, r1 = std::min(F, r0 + f_block);
     const int n = static_cast<int>(a.tokens.size());
     thread_local std::vector<float> g, up;
-    g.resize(static_cast<size_t>(n) * kRowBlock);
-    up.resize(static_cast<size_t>(n) * kRowBlock);
+    g.resize(static_cast<size_t>(n) * f_block);
+    up.resize(static_cast<size_t>(n) * f_block);
     const int64_t base = static_cast<int64_t>(a.expert) * F;
     kernels::cpu::gemm_q8(w.gate_exps.type, w.gate_exps.data, w.gate_exps.row_bytes, base + r0, base + r1, uq, a.tokens,
-                          g.data(), kRowBlock);
+                          g.data(), f_block);
     kernels::cpu::gemm_q8(w.up_exps.type, w.up_exps.data, w.up_exps.row_bytes, base + r0, base + r1, uq, a.tokens,
-                          up.data(), kRowBlock);
+                          up.data(), f_block);
     const float* gb = &w.gate_bias[static_cast<size_t>(base)];
     const float* ub = &w.up_bias[static_cast<size_t>(base)];
     for (int i = 0; i < n; ++i) {
       float* dst = &act[static_cast<size_t>(a.first + i) * F];
       for (int r = r0; r < r1; ++r) {
-        const size_t k = static_cast<size_t>(i) * kRowBlock + static_cast<size_t>(r - r0);
+        const size_t k = static_cast<size_t>(i) * f_block + static_cast<size_t>(r - r0);
         dst[r] = kernels::swiglu_oai(g[k] + gb[r], up[k] + ub[r]);
       }
     }
@@ -150,26 +156,26 @@ void experts_fast(const HyperParams& hp, const LayerWeights& w, const float* u, 
 
   kernels::cpu::QuantizedActivations aq;
   aq.quantize(act.data(), assignments, F, pool);
-  const int e_blocks = (E + kRowBlock - 1) / kRowBlock;
+  const int e_blocks = (E + e_block - 1) / e_block;
   run(static_cast<int64_t>(active.size()) * e_blocks, [&](int64_t item) {
     const Active& a = active[static_cast<size_t>(item / e_blocks)];
-    const int r0 = static_cast<int>(item % e_blocks) * kRowBlock, r1 = std::min(E, r0 + kRowBlock);
+    const int r0 = static_cast<int>(item % e_blocks) * e_block, r1 = std::min(E, r0 + e_block);
     const int n = static_cast<int>(a.tokens.size());
     thread_local std::vector<int32_t> rows;
     thread_local std::vector<float> d;
     rows.resize(static_cast<size_t>(n));
     std::iota(rows.begin(), rows.end(), a.first);
-    d.resize(static_cast<size_t>(n) * kRowBlock);
+    d.resize(static_cast<size_t>(n) * e_block);
     const int64_t base = static_cast<int64_t>(a.expert) * E;
     kernels::cpu::gemm_q8(w.down_exps.type, w.down_exps.data, w.down_exps.row_bytes, base + r0, base + r1, aq, rows,
-                          d.data(), kRowBlock);
+                          d.data(), e_block);
     const float* db = &w.down_bias[static_cast<size_t>(base)];
     const auto& assigned = rt.by_expert[static_cast<size_t>(a.expert)];
     for (int i = 0; i < n; ++i) {
       const auto [t, s] = assigned[static_cast<size_t>(i)];
       const float wt = rt.weight[static_cast<size_t>(t) * K + s];
       float* dst = &out[(static_cast<size_t>(t) * K + s) * E];
-      for (int r = r0; r < r1; ++r) dst[r] = (d[static_cast<size_t>(i) * kRowBlock + static_cast<size_t>(r - r0)] + db[r]) * wt;
+      for (int r = r0; r < r1; ++r) dst[r] = (d[static_cast<size_t>(i) * e_block + static_cast<size_t>(r - r0)] + db[r]) * wt;
     }
   });
 }

@@ -3,6 +3,7 @@
 // y[t * rows + r] = W[r] · x[t * cols : ...].
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "sy/kernels/cpu/dot.hpp"
@@ -33,6 +34,15 @@ void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, Mat
 // Activations already quantised (one row per token); w must be Q8_0 or MXFP4.
 // y[t * w.rows + r], rows split across the pool in multiples of 4.
 void matmul_q8(const MatrixView& w, const QuantizedActivations& x, float* y, ThreadPool* pool);
+
+// Several weights applied to the same activations in one parallel loop over
+// all their row blocks (e.g. Q, K and V: one dispatch, no small cold chunks
+// for the narrow K and V).
+struct Q8Output {
+  const MatrixView* w;
+  float* y;  // y[t * w->rows + r]
+};
+void matmul_q8_many(std::span<const Q8Output> outs, const QuantizedActivations& x, ThreadPool* pool);
 
 // Rows per parallel task for a weight of `rows` rows: a multiple of 4 (the
 // kernel's tile), enough tasks to balance, few enough to amortise dispatch.
