@@ -27,9 +27,19 @@ void QuantizedActivations::quantize(const float* x, int64_t n_rows, int64_t cols
   rows_ = n_rows;
   cols_ = cols;
   pairs_ = (blocks + 1) / 2;
-  values_.assign(static_cast<size_t>(rows_ * pairs_ * 64), 0);  // an odd tail is padded with q = 0, d = 0
-  scales_.assign(static_cast<size_t>(rows_ * pairs_ * 16), 0.0f);
-  corrections_.assign(static_cast<size_t>(rows_ * pairs_ * 16), 0);
+  // Every block's values, scales and corrections are written below; only an
+  // odd tail's padding block is zeroed here (no full clear: buffers are reused).
+  values_.resize(static_cast<size_t>(rows_ * pairs_ * 64));
+  scales_.resize(static_cast<size_t>(rows_ * pairs_ * 16));
+  corrections_.resize(static_cast<size_t>(rows_ * pairs_ * 16));
+  if (blocks % 2 != 0) {
+    for (int64_t r = 0; r < rows_; ++r) {
+      const int64_t last = (r * pairs_ + pairs_ - 1);
+      std::fill_n(values_.data() + last * 64 + 32, 32, int8_t{0});
+      std::fill_n(scales_.data() + last * 16 + 8, 8, 0.0f);
+      std::fill_n(corrections_.data() + last * 16 + 8, 8, 0);
+    }
+  }
   const bool simd = detail::cpu_has_avx512vnni();
   auto rows = [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
