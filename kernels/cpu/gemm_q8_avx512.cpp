@@ -1,10 +1,15 @@
 // AVX-512 VNNI kernel for gemm_q8. Weights stay in the file's layout (mmap,
 // no repack): each pair of blocks is expanded in registers to 64 unsigned
-// bytes w+128 and a 16-lane scale vector (PairW); VPDPBUSD multiplies them
-// with the signed activations starting from the activations' -128*sum(q)
-// correction, and every block's int32 partial sums are scaled and
-// accumulated in float lanes. Tiles are 4 rows x up to 4 tokens; with more than 4 tokens the
-// expanded rows are kept in a small buffer and reused for every token tile.
+// bytes w+128 and a 16-lane scale vector (PairW). VPDPBUSD multiplies them
+// with the signed activations, starting each int32 lane from the activations'
+// correction -128 * (sum of that lane's 4 values), so every lane holds its
+// exact partial dot product; lanes are then scaled and accumulated in float.
+// Tiles are 4 rows x up to 4 tokens; with more than 4 tokens the expanded
+// rows are kept in a small buffer and reused for every token tile.
+// GCC 12's own AVX-512 headers trip -Wuninitialized on _mm512_undefined_ps()
+// inside _mm512_cvtepi32_ps once inlined here (a known false positive).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include <algorithm>
@@ -29,14 +34,6 @@ struct alignas(64) PairW {
   __m512 sw;  // weight scale of A in lanes 0..7, of B in lanes 8..15
 };
 
-struct E8m0Table {
-  float v[256];
-  E8m0Table() {
-    for (int e = 0; e < 256; ++e) v[e] = e8m0_to_f32_half(static_cast<uint8_t>(e));
-  }
-};
-const E8m0Table kE8m0;
-
 SY_AVX512 inline __m512 two_scales(float a, float b) {
   return _mm512_insertf32x8(_mm512_set1_ps(a), _mm256_set1_ps(b), 1);
 }
@@ -53,7 +50,7 @@ struct PrepQ8 {
     PairW out;
     if (has_b) {
       const __m256i bb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[1].qs));
-      out.w = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(a), bb, 1), k80);
+      out.w = _mm512_xor_si512(_mm512_inserti64x4(_mm512_zextsi256_si512(a), bb, 1), k80);
       out.sw = two_scales(h2f(b[0].d), h2f(b[1].d));
     } else {
       out.w = _mm512_xor_si512(_mm512_zextsi256_si512(a), k80);  // padded B: weight 0
