@@ -43,7 +43,7 @@ struct EngineBenchResult {
   double ttft_prefix_reuse_ms = 0.0;
   int ttft_prompt_tokens = 0;
   int ttft_cached_tokens = 0;  // prompt tokens the engine reported as reused
-  double bandwidth_gb_s = 0.0;
+  double bandwidth_gb_s = 0.0;  // higher of the reads before the model loads and at the end
   double bytes_per_token = 0.0;  // weights read per decoded token
   double roofline_tok_s = 0.0;
   double roofline_pct = 0.0;
