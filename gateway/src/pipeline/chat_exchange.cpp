@@ -152,8 +152,9 @@ bool ChatExchange::prepare() {
   stage_ = "rate_limit";
   policies::RateLimits limits = policies::RateLimits::of(*tenant_);
   if (!tenant_->anonymous() && (limits.requests_per_minute || limits.tokens_per_minute)) {
-    auto rl = app_.rate_limiter->check(ctx_.key_id, limits,
-                                       classification_.prompt_tokens_estimate + classification_.max_output_tokens);
+    const int64_t estimate = classification_.prompt_tokens_estimate + classification_.max_output_tokens;
+    auto rl = app_.rate_limiter->check(ctx_.key_id, limits, estimate);
+    if (rl.allowed() && limits.tokens_per_minute) rate_tokens_charged_ = estimate;
     if (!rl.allowed()) {
       openai::ApiError e{429, rl.message(), "rate_limit_exceeded", "", std::to_string(rl.retry_after_seconds())};
       reject(e);
@@ -455,6 +456,12 @@ void ChatExchange::complete(int status) {
     if (status == 200) app_.budgets->reconcile(std::move(*reservation_), actual);
     else app_.budgets->release(std::move(*reservation_));
     reservation_.reset();
+  }
+  // The token bucket was charged the worst case (prompt + max_tokens); charge
+  // what the answer really used, when the upstream reported it.
+  if (rate_tokens_charged_ > 0 && o.prompt_tokens + o.completion_tokens > 0) {
+    app_.rate_limiter->settle_tokens(ctx_.key_id, policies::RateLimits::of(*tenant_), rate_tokens_charged_,
+                                     o.prompt_tokens + o.completion_tokens);
   }
   openai::ApiError stream_error{502, "the answer was interrupted: " + o.message, "stream_interrupted", "", ""};
   auto record = audit_record(status, status == 200 || status == 499 ? nullptr : &stream_error);

@@ -62,6 +62,7 @@ class ChatExchange : public std::enable_shared_from_this<ChatExchange> {
   policies::AttemptPlan plan_;
   std::optional<policies::RetrySchedule> retries_;
   std::optional<policies::Reservation> reservation_;
+  int64_t rate_tokens_charged_ = 0;  // tokens the rate limiter took up front (estimate), settled on completion
   std::string completion_id_;
   bool include_usage_ = false;
 
