@@ -101,5 +101,6 @@ int main(int argc, char** argv) {
               static_cast<long long>(mib));
   run(WType::kMXFP4, "mxfp4", 2880, mib, pool);
   run(WType::kQ8_0, "q8_0", 2880, mib, pool);
+  run(WType::kQ8_0, "q8_0", 4096, mib, pool);  // attention output projection
   return 0;
 }
