@@ -1,9 +1,6 @@
 // `switchyard bench <what>`: in-process benchmarks that print figures.
 // `bench classify` is here; `bench engine` and `bench audit` are added as
 // further subcommands of `bench` below (see the marked place).
-#include <sched.h>
-
-#include <cstdio>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -11,25 +8,12 @@
 #include "cli/commands.hpp"
 #include "sy/config/config.hpp"
 #include "sy/gateway/audit/bench.hpp"
+#include "sy/gateway/bench/classify_bench_report.hpp"
 #include "sy/gateway/bench/engine_bench.hpp"
 #include "sy/router/classify_bench.hpp"
 
 namespace sy::gateway::cli {
 namespace {
-
-// Keeps the benchmark on one core so the figures are per core.
-void pin_to_one_cpu() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return;
-  for (int c = 0; c < CPU_SETSIZE; ++c) {
-    if (!CPU_ISSET(c, &set)) continue;
-    CPU_ZERO(&set);
-    CPU_SET(c, &set);
-    sched_setaffinity(0, sizeof set, &set);
-    return;
-  }
-}
 
 struct ClassifyBenchArgs {
   std::string config_path;
@@ -47,25 +31,9 @@ int run_bench_classify(const ClassifyBenchArgs& args) {
       return 2;
     }
   }
-  pin_to_one_cpu();
+  bench::pin_to_one_cpu();
   router::Router r(options);
-  auto results = router::bench_classify_standard(r, args.seconds);
-  if (args.json) {
-    nlohmann::json sizes = nlohmann::json::object();
-    for (const auto& x : results) {
-      sizes[x.label] = {{"p50_us", x.p50_us},         {"p99_us", x.p99_us},         {"mb_s", x.mb_s},
-                        {"cpu_p50_us", x.cpu_p50_us}, {"cpu_p99_us", x.cpu_p99_us}, {"cpu_mb_s", x.cpu_mb_s},
-                        {"iterations", x.iterations}, {"bytes", x.bytes}};
-    }
-    std::cout << nlohmann::json{{"sizes", sizes}}.dump() << "\n";
-  } else {
-    std::printf("%-6s %10s %10s %8s | %10s %10s %8s | %8s\n", "size", "p50_us", "p99_us", "MB/s", "cpu_p50", "cpu_p99",
-                "cpu_MB/s", "iters");
-    for (const auto& x : results)
-      std::printf("%-6s %10.2f %10.2f %8.1f | %10.2f %10.2f %8.1f | %8zu\n", x.label.c_str(), x.p50_us, x.p99_us, x.mb_s,
-                  x.cpu_p50_us, x.cpu_p99_us, x.cpu_mb_s, x.iterations);
-    std::printf("(wall clock | thread CPU time; one thread pinned to one core)\n");
-  }
+  std::cout << bench::format_classify_results(router::bench_classify_standard(r, args.seconds), args.json);
   return 0;
 }
 
