@@ -196,6 +196,15 @@ int run_generate(const GenerateArgs& a) {
     std::cerr << "error: " << engine.error() << "\n";
     return kBadInput;
   }
+  auto fail = [](const le::EngineError& e) {
+    std::cerr << "\nerror: " << e.message << "\n";
+    return kFailure;
+  };
+  auto finished = [](const std::string& reason, int prompt_tokens, int completion_tokens) {
+    std::cout << "\n";
+    std::cerr << "finish_reason=" << reason << " prompt_tokens=" << prompt_tokens
+              << " completion_tokens=" << completion_tokens << "\n";
+  };
   le::SamplingParams sp;
   sp.temperature = a.temperature;
   sp.top_p = a.top_p;
@@ -219,26 +228,16 @@ int run_generate(const GenerateArgs& a) {
       std::cout << d.text << std::flush;
       return true;
     });
-    if (!r) {
-      std::cerr << "\nerror: " << r.error().message << "\n";
-      return kFailure;
-    }
-    std::cout << "\n";
-    std::cerr << "finish_reason=" << r->finish_reason << " prompt_tokens=" << r->prompt_tokens
-              << " completion_tokens=" << r->completion_tokens << "\n";
+    if (!r) return fail(r.error());
+    finished(r->finish_reason, r->prompt_tokens, r->completion_tokens);
   } else {
     const auto tokens = (*engine)->tokenizer().encode(a.prompt, a.special);
     auto r = (*engine)->generate(tokens, sp, [&](const le::GenerateEvent& ev) {
       std::cout << ev.text << std::flush;
       return true;
     });
-    if (!r) {
-      std::cerr << "\nerror: " << r.error().message << "\n";
-      return kFailure;
-    }
-    std::cout << "\n";
-    std::cerr << "finish_reason=" << r->finish_reason << " prompt_tokens=" << r->prompt_tokens
-              << " completion_tokens=" << r->tokens.size() << "\n";
+    if (!r) return fail(r.error());
+    finished(r->finish_reason, r->prompt_tokens, static_cast<int>(r->tokens.size()));
   }
   const auto st = (*engine)->stats();
   std::cerr << "prefill " << st.recent_prefill_tok_s << " tok/s, decode " << st.recent_decode_tok_s << " tok/s\n";
