@@ -1,12 +1,9 @@
-// Quantised GEMM throughput on weights larger than the caches: GB/s of weight
-// bytes streamed for 1 token (decode) and GMAC/s for token tiles (prefill),
-// per weight type and thread count. Usage: sy_bench_kernels [threads] [MiB] [file]
-// (with a file, the weights are read from its mapping: 4 KB file pages, as the engine reads a GGUF).
+// Packed quantised GEMM throughput on weights larger than the caches: GB/s of
+// weight bytes streamed for 1 token (decode) and GMAC/s for token tiles
+// (prefill), per weight type and thread count. Weights are packed into panels
+// in anonymous memory with 2 MB pages, as the engine does at load.
+// Usage: sy_bench_kernels [threads] [MiB]
 #include <sys/mman.h>
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <xmmintrin.h>
 
 #include <chrono>
 #include <cstdio>
@@ -25,12 +22,9 @@ double seconds(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-const uint8_t* g_file = nullptr;  // optional: weights read from a mapped file instead of anonymous memory
-size_t g_file_size = 0;
-
 void run(WType type, const char* name, int64_t cols, int64_t mib, ThreadPool& pool) {
   const size_t row_bytes = static_cast<size_t>(cols / kQK) * (type == WType::kQ8_0 ? sizeof(BlockQ8_0) : sizeof(BlockMxfp4));
-  const int64_t rows = (mib << 20) / static_cast<int64_t>(row_bytes) / 4 * 4;
+  const int64_t rows = (mib << 20) / static_cast<int64_t>(row_bytes) / kPanelRows * kPanelRows;
   std::vector<uint8_t> w(static_cast<size_t>(rows) * row_bytes);
   std::mt19937 rng(1);
   for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<uint8_t>(rng());
@@ -39,46 +33,35 @@ void run(WType type, const char* name, int64_t cols, int64_t mib, ThreadPool& po
     if (type == WType::kQ8_0) reinterpret_cast<BlockQ8_0*>(w.data())[b].d = 0x1C00;
     else reinterpret_cast<BlockMxfp4*>(w.data())[b].e = 124;
   }
-  const uint8_t* data = w.data();
-  if (g_file && g_file_size > w.size() * 2) {
-    data = g_file + (g_file_size / 2 / 4096) * 4096;  // page-aligned, past the metadata
-    std::printf("(weights from the mapped file)\n");
-  }
-  const MatrixView m{type, data, rows, cols, row_bytes};
-  for (int64_t n : {1, 4, 16, 64}) {
+  const size_t packed_bytes = static_cast<size_t>(panel_count(rows)) * panel_bytes(type, cols);
+  void* packed = mmap(nullptr, packed_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (packed == MAP_FAILED) return;
+  madvise(packed, packed_bytes, MADV_HUGEPAGE);
+  MatrixView m{type, w.data(), rows, cols, row_bytes};
+  m.panels = static_cast<const uint8_t*>(packed);
+  pack_panels(type, w.data(), row_bytes, rows, cols, 0, panel_count(rows), static_cast<uint8_t*>(packed));
+  for (int64_t n : {1, 4, 8, 16, 64}) {
     std::vector<float> x(static_cast<size_t>(n * cols));
     std::normal_distribution<float> nd;
     for (auto& v : x) v = nd(rng);
     QuantizedActivations q;
     q.quantize(x.data(), n, cols);
     std::vector<float> y(static_cast<size_t>(n * rows));
-    // MOE=1: the engine's MoE pattern, items of 256 rows that read the same
-    // block of two matrices (gate and up, half the buffer apart) one after the other.
-    const bool moe = getenv("MOE") != nullptr;
-    auto once = [&] {
-      if (!moe) return matmul_q8(m, q, y.data(), &pool);
-      const int64_t half = rows / 2 / 256 * 256, items = half / 256;
-      pool.parallel_for(items, 1, [&](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; ++i) {
-          gemm_q8(type, data, row_bytes, i * 256, i * 256 + 256, q, {}, y.data() + i * 256, rows);
-          gemm_q8(type, data, row_bytes, half + i * 256, half + i * 256 + 256, q, {}, y.data() + half + i * 256, rows);
-        }
-      });
-    };
-    once();  // warm-up
+    matmul_q8(m, q, y.data(), &pool);  // warm-up
     int iters = 0;
     const auto t0 = std::chrono::steady_clock::now();
     double dt = 0;
     do {
-      once();
+      matmul_q8(m, q, y.data(), &pool);
       ++iters;
       dt = seconds(t0);
     } while (dt < 1.0);
     const double per = dt / iters;
     std::printf("%-6s cols %5lld  tokens %3lld  %8.2f GB/s weights  %8.1f GMAC/s\n", name, static_cast<long long>(cols),
-                static_cast<long long>(n), static_cast<double>(w.size()) / per / 1e9,
+                static_cast<long long>(n), static_cast<double>(packed_bytes) / per / 1e9,
                 static_cast<double>(rows) * cols * n / per / 1e9);
   }
+  munmap(packed, packed_bytes);
 }
 
 }  // namespace
@@ -86,18 +69,8 @@ void run(WType type, const char* name, int64_t cols, int64_t mib, ThreadPool& po
 int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 1;
   const int64_t mib = argc > 2 ? std::atoll(argv[2]) : 256;
-  if (getenv("FTZ")) _mm_setcsr(_mm_getcsr() | 0x8040);
-  if (argc > 3) {
-    const int fd = open(argv[3], O_RDONLY);
-    if (fd >= 0) {
-      g_file_size = static_cast<size_t>(lseek(fd, 0, SEEK_END));
-      void* p = mmap(nullptr, g_file_size, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (p != MAP_FAILED) g_file = static_cast<const uint8_t*>(p);
-      close(fd);
-    }
-  }
   ThreadPool pool(threads);
-  std::printf("gemm_q8 kernel %s, %d threads, %lld MiB of weights\n", gemm_q8_kernel_name(), threads,
+  std::printf("gemm_packed kernel %s, %d threads, %lld MiB of weights\n", gemm_q8_kernel_name(), threads,
               static_cast<long long>(mib));
   run(WType::kMXFP4, "mxfp4", 2880, mib, pool);
   run(WType::kQ8_0, "q8_0", 2880, mib, pool);

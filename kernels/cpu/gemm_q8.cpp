@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <cstring>
 
 #include "gemm_q8_impl.hpp"
 
 namespace sy::kernels::cpu {
+
+using detail::PanelFormat;
 
 namespace {
 
@@ -14,42 +18,33 @@ void quantize_row_portable(const float* x, int64_t blocks, int8_t* v, float* s, 
     BlockQ8_0 q;
     quantize_block_q8_0(x + b * kQK, q);
     std::copy_n(q.qs, kQK, v + b * kQK);
-    std::fill_n(s + (b / 2) * 16 + (b % 2) * 8, 8, fp16_to_f32(q.d));
-    for (int l = 0; l < 8; ++l)
-      c[(b / 2) * 16 + (b % 2) * 8 + l] = -128 * (q.qs[4 * l] + q.qs[4 * l + 1] + q.qs[4 * l + 2] + q.qs[4 * l + 3]);
+    s[b] = fp16_to_f32(q.d);
+    int32_t sum = 0;
+    for (int8_t qv : q.qs) sum += qv;
+    c[b] = -128 * sum;
   }
 }
 
 }  // namespace
 
 void QuantizedActivations::quantize(const float* x, int64_t n_rows, int64_t cols, ThreadPool* pool) {
-  const int64_t blocks = cols / kQK;
   rows_ = n_rows;
   cols_ = cols;
-  pairs_ = (blocks + 1) / 2;
-  // Every block's values, scales and corrections are written below; only an
-  // odd tail's padding block is zeroed here (no full clear: buffers are reused).
-  values_.resize(static_cast<size_t>(rows_ * pairs_ * 64));
-  scales_.resize(static_cast<size_t>(rows_ * pairs_ * 16));
-  corrections_.resize(static_cast<size_t>(rows_ * pairs_ * 16));
-  if (blocks % 2 != 0) {
-    for (int64_t r = 0; r < rows_; ++r) {
-      const int64_t last = (r * pairs_ + pairs_ - 1);
-      std::fill_n(values_.data() + last * 64 + 32, 32, int8_t{0});
-      std::fill_n(scales_.data() + last * 16 + 8, 8, 0.0f);
-      std::fill_n(corrections_.data() + last * 16 + 8, 8, 0);
-    }
-  }
+  blocks_ = cols / kQK;
+  // Every element is written below (no clear: step buffers are reused).
+  values_.resize(static_cast<size_t>(rows_ * blocks_ * kQK));
+  scales_.resize(static_cast<size_t>(rows_ * blocks_));
+  corrections_.resize(static_cast<size_t>(rows_ * blocks_));
   const bool simd = detail::cpu_has_avx512vnni();
   auto rows = [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
-      int8_t* v = values_.data() + r * pairs_ * 64;
-      float* s = scales_.data() + r * pairs_ * 16;
-      int32_t* c = corrections_.data() + r * pairs_ * 16;
+      int8_t* v = values_.data() + r * blocks_ * kQK;
+      float* s = scales_.data() + r * blocks_;
+      int32_t* c = corrections_.data() + r * blocks_;
       if (simd) {
-        detail::quantize_row_avx512(x + r * cols, blocks, v, s, c);
+        detail::quantize_row_avx512(x + r * cols, blocks_, v, s, c);
       } else {
-        quantize_row_portable(x + r * cols, blocks, v, s, c);
+        quantize_row_portable(x + r * cols, blocks_, v, s, c);
       }
     }
   };
@@ -62,58 +57,135 @@ void QuantizedActivations::quantize(const float* x, int64_t n_rows, int64_t cols
 
 namespace {
 
+template <WType T>
+size_t panel_bytes_of(int64_t cols) {
+  const size_t raw = static_cast<size_t>(cols / kQK) * (PanelFormat<T>::kValueBytes + PanelFormat<T>::kScaleBytes);
+  return (raw + 63) / 64 * 64;
+}
+
+void pack_mxfp4(const uint8_t* src, size_t row_bytes, int64_t n_rows, int64_t blocks, int64_t p, uint8_t* panel) {
+  using F = PanelFormat<WType::kMXFP4>;
+  uint8_t* scales = panel + blocks * F::kValueBytes;
+  for (int l = 0; l < kPanelRows; ++l) {
+    const int64_t r = p * kPanelRows + l;
+    const auto* row = r < n_rows ? reinterpret_cast<const BlockMxfp4*>(src + static_cast<size_t>(r) * row_bytes) : nullptr;
+    for (int64_t b = 0; b < blocks; ++b) {
+      uint8_t* v = panel + b * F::kValueBytes + 4 * l;
+      if (!row) {  // code 0 is +0.0, scale 0
+        for (int c = 0; c < 4; ++c) std::memset(v + 64 * c, 0, 4);
+        scales[b * 16 + l] = 0;
+        continue;
+      }
+      const uint8_t* qs = row[b].qs;
+      for (int i = 0; i < 4; ++i) {
+        // Columns 0..15 are the low nibbles of qs[0..15], 16..31 the high ones.
+        v[0 * 64 + i] = static_cast<uint8_t>((qs[i] & 15) | (qs[4 + i] & 15) << 4);
+        v[1 * 64 + i] = static_cast<uint8_t>((qs[8 + i] & 15) | (qs[12 + i] & 15) << 4);
+        v[2 * 64 + i] = static_cast<uint8_t>((qs[i] >> 4) | (qs[4 + i] & 0xF0));
+        v[3 * 64 + i] = static_cast<uint8_t>((qs[8 + i] >> 4) | (qs[12 + i] & 0xF0));
+      }
+      scales[b * 16 + l] = row[b].e;
+    }
+  }
+}
+
+void pack_q8(const uint8_t* src, size_t row_bytes, int64_t n_rows, int64_t blocks, int64_t p, uint8_t* panel) {
+  using F = PanelFormat<WType::kQ8_0>;
+  uint8_t* scales = panel + blocks * F::kValueBytes;
+  for (int l = 0; l < kPanelRows; ++l) {
+    const int64_t r = p * kPanelRows + l;
+    const auto* row = r < n_rows ? reinterpret_cast<const BlockQ8_0*>(src + static_cast<size_t>(r) * row_bytes) : nullptr;
+    for (int64_t b = 0; b < blocks; ++b) {
+      uint8_t* v = panel + b * F::kValueBytes + 4 * l;
+      const uint16_t d = row ? row[b].d : uint16_t{0};
+      std::memcpy(scales + b * 32 + 2 * l, &d, 2);
+      for (int j = 0; j < 8; ++j)
+        for (int i = 0; i < 4; ++i)
+          v[64 * j + i] = row ? static_cast<uint8_t>(row[b].qs[4 * j + i] ^ 0x80) : uint8_t{0x80};
+    }
+  }
+}
+
 std::atomic<bool> g_force_portable{false};
 
 bool use_avx512() { return !g_force_portable.load(std::memory_order_relaxed) && detail::cpu_has_avx512vnni(); }
 
-// One weight block as signed int8 values and a float scale.
-void decode_block(WType type, const uint8_t* row, int64_t b, int8_t* w, float* scale) {
-  if (type == WType::kQ8_0) {
-    const auto& blk = reinterpret_cast<const BlockQ8_0*>(row)[b];
-    std::copy_n(blk.qs, kQK, w);
-    *scale = fp16_to_f32(blk.d);
+// Row l of a panel's block b as unsigned w + 128, and its scale.
+template <WType T>
+void unpack_block(const uint8_t* panel, int64_t blocks, int64_t b, int l, uint8_t* w, float* scale) {
+  const uint8_t* v = panel + b * PanelFormat<T>::kValueBytes + 4 * l;
+  const uint8_t* s = panel + blocks * PanelFormat<T>::kValueBytes;
+  if constexpr (T == WType::kMXFP4) {
+    for (int c = 0; c < 4; ++c)
+      for (int i = 0; i < 4; ++i) {
+        w[8 * c + i] = static_cast<uint8_t>(fp4_value(v[64 * c + i] & 15) + 128);
+        w[8 * c + 4 + i] = static_cast<uint8_t>(fp4_value(v[64 * c + i] >> 4) + 128);
+      }
+    *scale = detail::mxfp4_scale(s[b * 16 + l]);
   } else {
-    const auto& blk = reinterpret_cast<const BlockMxfp4*>(row)[b];
-    for (int j = 0; j < kQK / 2; ++j) {
-      w[j] = fp4_value(blk.qs[j] & 15);
-      w[j + kQK / 2] = fp4_value(blk.qs[j] >> 4);
-    }
-    *scale = e8m0_to_f32_half(blk.e);
+    for (int j = 0; j < 8; ++j)
+      for (int i = 0; i < 4; ++i) w[4 * j + i] = v[64 * j + i];
+    uint16_t d;
+    std::memcpy(&d, s + b * 32 + 2 * l, 2);
+    *scale = fp16_to_f32(d);
   }
 }
 
-void gemm_q8_portable(WType type, const uint8_t* w_data, size_t row_bytes, int64_t r0, int64_t r1,
-                      const QuantizedActivations& x, std::span<const int32_t> tokens, float* y, int64_t y_stride) {
-  const int64_t blocks = x.cols() / kQK;
+// The AVX-512 kernel's arithmetic, one (row, token) at a time: exact int32
+// block sums, then acc = fma(sum, w_scale * x_scale, acc) in block order.
+template <WType T>
+void gemm_portable(const uint8_t* panels, int64_t r0, int64_t r1, const QuantizedActivations& x,
+                   std::span<const int32_t> tokens, float* y, int64_t y_stride) {
+  const int64_t blocks = x.blocks();
+  const size_t pb = panel_bytes_of<T>(x.cols());
   const int64_t n = tokens.empty() ? x.rows() : static_cast<int64_t>(tokens.size());
-  std::vector<int8_t> w(static_cast<size_t>(blocks * kQK));
+  std::vector<uint8_t> w(static_cast<size_t>(blocks * kQK));
   std::vector<float> ws(static_cast<size_t>(blocks));
   for (int64_t r = r0; r < r1; ++r) {
-    const uint8_t* row = w_data + static_cast<size_t>(r) * row_bytes;
-    for (int64_t b = 0; b < blocks; ++b) decode_block(type, row, b, w.data() + b * kQK, &ws[static_cast<size_t>(b)]);
+    const uint8_t* panel = panels + static_cast<size_t>(r / kPanelRows) * pb;
+    for (int64_t b = 0; b < blocks; ++b)
+      unpack_block<T>(panel, blocks, b, static_cast<int>(r % kPanelRows), &w[static_cast<size_t>(b * kQK)],
+                      &ws[static_cast<size_t>(b)]);
     for (int64_t i = 0; i < n; ++i) {
       const int64_t t = tokens.empty() ? i : tokens[static_cast<size_t>(i)];
       const int8_t* xv = x.values(t);
-      const float* xs = x.scales(t);
-      float sum = 0.0f;
+      float acc = 0.0f;
       for (int64_t b = 0; b < blocks; ++b) {
-        int32_t dot = 0;
-        for (int j = 0; j < kQK; ++j) dot += w[static_cast<size_t>(b * kQK + j)] * xv[b * kQK + j];
-        sum += static_cast<float>(dot) * (ws[static_cast<size_t>(b)] * xs[(b / 2) * 16 + (b % 2) * 8]);
+        int32_t dot = x.corrections(t)[b];
+        for (int k = 0; k < kQK; ++k) dot += w[static_cast<size_t>(b * kQK + k)] * xv[b * kQK + k];
+        acc = std::fma(static_cast<float>(dot), ws[static_cast<size_t>(b)] * x.scales(t)[b], acc);
       }
-      y[i * y_stride + (r - r0)] = sum;
+      y[i * y_stride + (r - r0)] = acc;
     }
   }
 }
 
 }  // namespace
 
-void gemm_q8(WType w_type, const uint8_t* w_data, size_t w_row_bytes, int64_t row_begin, int64_t row_end,
-             const QuantizedActivations& x, std::span<const int32_t> tokens, float* y, int64_t y_stride) {
+size_t panel_bytes(WType type, int64_t cols) {
+  return type == WType::kMXFP4 ? panel_bytes_of<WType::kMXFP4>(cols) : panel_bytes_of<WType::kQ8_0>(cols);
+}
+
+void pack_panels(WType type, const uint8_t* src, size_t row_bytes, int64_t n_rows, int64_t cols, int64_t p0,
+                 int64_t p1, uint8_t* dst) {
+  const size_t pb = panel_bytes(type, cols);
+  for (int64_t p = p0; p < p1; ++p) {
+    uint8_t* panel = dst + static_cast<size_t>(p) * pb;
+    if (type == WType::kMXFP4) {
+      pack_mxfp4(src, row_bytes, n_rows, cols / kQK, p, panel);
+    } else {
+      pack_q8(src, row_bytes, n_rows, cols / kQK, p, panel);
+    }
+  }
+}
+
+void gemm_packed(WType type, const uint8_t* panels, int64_t row_begin, int64_t row_end, const QuantizedActivations& x,
+                 std::span<const int32_t> tokens, float* y, int64_t y_stride) {
   if (row_end <= row_begin || x.rows() == 0) return;
   if (use_avx512())
-    return detail::gemm_q8_avx512vnni(w_type, w_data, w_row_bytes, row_begin, row_end, x, tokens, y, y_stride);
-  gemm_q8_portable(w_type, w_data, w_row_bytes, row_begin, row_end, x, tokens, y, y_stride);
+    return detail::gemm_packed_avx512vnni(type, panels, row_begin, row_end, x, tokens, y, y_stride);
+  if (type == WType::kMXFP4) return gemm_portable<WType::kMXFP4>(panels, row_begin, row_end, x, tokens, y, y_stride);
+  gemm_portable<WType::kQ8_0>(panels, row_begin, row_end, x, tokens, y, y_stride);
 }
 
 const char* gemm_q8_kernel_name() { return use_avx512() ? "avx512vnni" : "portable"; }

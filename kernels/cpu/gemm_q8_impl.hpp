@@ -1,14 +1,50 @@
 #pragma once
-// Kernel variants behind gemm_q8's run-time dispatch.
+// The packed panel layout shared by the packer and both kernels, and the
+// kernel variants behind gemm_packed's run-time dispatch.
+//
+// Panel of 16 rows, `blocks` = cols / 32, laid out as
+//   values: blocks x kValueBytes   then   scales: blocks x kScaleBytes
+// MXFP4 values, block b (256 bytes): 4 chunks of 64 bytes; in chunk c, bytes
+//   4l..4l+3 hold row l's columns 8c..8c+3 in their low nibbles and columns
+//   8c+4..8c+7 in their high nibbles (E2M1 codes); scales: the 16 rows' E8M0
+//   bytes.
+// Q8_0 values, block b (512 bytes): 8 chunks of 64 bytes; in chunk j, bytes
+//   4l..4l+3 hold row l's columns 4j..4j+3 as unsigned q + 128; scales: the
+//   16 rows' fp16 scales.
+// Columns are in ggml's element order within the block (for MXFP4: element
+// k < 16 is the low nibble of qs[k], element k >= 16 the high nibble of
+// qs[k - 16]), which is the activations' order.
+#include <cstdint>
+
+#include "sy/kernels/common/fp.hpp"
 #include "sy/kernels/cpu/gemm_q8.hpp"
 
 namespace sy::kernels::cpu::detail {
 
-bool cpu_has_avx512vnni();
-void gemm_q8_avx512vnni(WType w_type, const uint8_t* w_data, size_t w_row_bytes, int64_t row_begin, int64_t row_end,
-                        const QuantizedActivations& x, std::span<const int32_t> tokens, float* y, int64_t y_stride);
+template <WType T>
+struct PanelFormat;
+template <>
+struct PanelFormat<WType::kMXFP4> {
+  static constexpr int kValueBytes = 256;
+  static constexpr int kScaleBytes = 16;
+};
+template <>
+struct PanelFormat<WType::kQ8_0> {
+  static constexpr int kValueBytes = 512;
+  static constexpr int kScaleBytes = 32;
+};
 
-// One row of QuantizedActivations; `blocks` whole blocks (the padding is already zero).
+// The weight scale both kernels use: ggml's, except that an MXFP4 exponent
+// byte below 2 (a subnormal scale, flushed to zero by the engine's threads
+// anyway) gives 0.
+inline float mxfp4_scale(uint8_t e) { return e < 2 ? 0.0f : e8m0_to_f32_half(e); }
+
+bool cpu_has_avx512vnni();
+void gemm_packed_avx512vnni(WType type, const uint8_t* panels, int64_t row_begin, int64_t row_end,
+                            const QuantizedActivations& x, std::span<const int32_t> tokens, float* y,
+                            int64_t y_stride);
+
+// One row of QuantizedActivations.
 void quantize_row_avx512(const float* x, int64_t blocks, int8_t* values, float* scales, int32_t* corrections);
 
 }  // namespace sy::kernels::cpu::detail

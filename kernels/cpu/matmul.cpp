@@ -18,7 +18,8 @@ void run(ThreadPool* pool, int64_t n, int64_t grain, const std::function<void(in
 
 int64_t row_grain(int64_t rows, const ThreadPool* pool) {
   const int64_t threads = pool ? pool->size() : 1;
-  return std::clamp<int64_t>((rows / (threads * 8) + 3) / 4 * 4, 4, 256);
+  const int64_t r = kPanelRows;
+  return std::clamp<int64_t>((rows / (threads * 8) + r - 1) / r * r, r, 256);
 }
 
 bool is_block_type(WType t) { return t == WType::kQ8_0 || t == WType::kMXFP4; }
@@ -38,7 +39,7 @@ void matmul_q8_many(std::span<const Q8Output> outs, const QuantizedActivations& 
     for (int64_t i = b; i < e; ++i) {
       const Block& blk = blocks[static_cast<size_t>(i)];
       const MatrixView& w = *blk.out->w;
-      gemm_q8(w.type, w.data, w.row_bytes, blk.r0, blk.r1, x, {}, blk.out->y + blk.r0, w.rows);
+      gemm_packed(w.type, w.panels, blk.r0, blk.r1, x, {}, blk.out->y + blk.r0, w.rows);
     }
   });
 }
@@ -52,7 +53,13 @@ void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, Mat
   if (mode == MatmulMode::kQuantizedActivations && is_block_type(w.type)) {
     QuantizedActivations xq;
     xq.quantize(x, n_tokens, w.cols);
-    matmul_q8(w, xq, y, pool);
+    if (w.panels) return matmul_q8(w, xq, y, pool);
+    std::vector<uint8_t, AlignedAllocator<uint8_t>> panels(static_cast<size_t>(panel_count(w.rows)) *
+                                                           panel_bytes(w.type, w.cols));
+    pack_panels(w.type, w.data, w.row_bytes, w.rows, w.cols, 0, panel_count(w.rows), panels.data());
+    MatrixView packed = w;
+    packed.panels = panels.data();
+    matmul_q8(packed, xq, y, pool);
     return;
   }
   run(pool, w.rows, row_grain(w.rows, pool), [&](int64_t r0, int64_t r1) {

@@ -9,7 +9,6 @@
 #include <cstring>
 
 #include "gguf/reader.hpp"
-#include "gguf/resident_mapping.hpp"
 #include "gguf/strcat.hpp"
 #include "sy/local_engine/gguf.hpp"
 
@@ -153,7 +152,6 @@ std::expected<std::unique_ptr<File::Shard>, std::string> map_file(const std::str
     }
     shard->map = p;
     shard->data = static_cast<const uint8_t*>(p);
-    detail::make_resident(p, shard->size, fd);
   }
   ::close(fd);
   return shard;

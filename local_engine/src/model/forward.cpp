@@ -53,7 +53,7 @@ void Forward::matmul(const MatrixView& w, const float* x, int n_tokens, float* y
 void Forward::matmul_shared(std::initializer_list<std::pair<const MatrixView*, float*>> outs, const float* x,
                             int n_tokens) {
   bool all_blocks = path_ == NumericPath::kFast;
-  for (const auto& [w, y] : outs) all_blocks = all_blocks && kernels::cpu::is_block_type(w->type);
+  for (const auto& [w, y] : outs) all_blocks = all_blocks && w->panels;
   if (!all_blocks) {
     for (const auto& [w, y] : outs) matmul(*w, x, n_tokens, y);
     return;

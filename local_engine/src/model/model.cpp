@@ -1,6 +1,9 @@
+#include <algorithm>
 #include <cmath>
+#include <thread>
 
 #include "gguf/strcat.hpp"
+#include "model/packed_weights.hpp"
 #include "sy/local_engine/model.hpp"
 
 namespace sy::local_engine::model {
@@ -84,8 +87,13 @@ MatrixView Model::expert(const MatrixView& stacked, int e, int rows_per_expert) 
   MatrixView v = stacked;
   v.rows = rows_per_expert;
   v.data = stacked.data + static_cast<size_t>(e) * static_cast<size_t>(rows_per_expert) * stacked.row_bytes;
+  v.panels = PackedWeights::group(stacked, e, rows_per_expert);
   return v;
 }
+
+Model::~Model() = default;
+
+size_t Model::packed_bytes() const { return packed_ ? packed_->bytes() : 0; }
 
 std::expected<std::unique_ptr<Model>, std::string> Model::load(const std::string& path) {
   auto f = gguf::File::open(path);
@@ -135,6 +143,16 @@ std::expected<std::unique_ptr<Model>, std::string> Model::load(std::shared_ptr<c
     l.down_bias = ld.vec(p + "ffn_down_exps.bias", {E, X});
   }
   if (!ld.error.empty()) return std::unexpected(ld.error);
+
+  std::vector<PackedWeights::Item> items{{&m->output_, m->output_.rows}};
+  for (LayerWeights& l : m->layers_) {
+    for (MatrixView* v : {&l.attn_q, &l.attn_k, &l.attn_v, &l.attn_out}) items.push_back({v, v->rows});
+    for (MatrixView* v : {&l.gate_exps, &l.up_exps}) items.push_back({v, F});
+    items.push_back({&l.down_exps, E});
+  }
+  auto packed = PackedWeights::pack(items, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  if (!packed) return std::unexpected(packed.error());
+  m->packed_ = std::move(*packed);
   return m;
 }
 

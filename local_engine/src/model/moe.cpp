@@ -3,6 +3,7 @@
 #include <numeric>
 
 #include "model/moe.hpp"
+#include "model/packed_weights.hpp"
 #include "model/row_ops.hpp"
 #include "sy/kernels/cpu/gemm_q8.hpp"
 #include "sy/kernels/common/ops.hpp"
@@ -94,11 +95,12 @@ void experts_reference(const HyperParams& hp, const LayerWeights& w, const float
 void experts_fast(const HyperParams& hp, const LayerWeights& w, const float* u, int T, const Routing& rt,
                   kernels::cpu::ThreadPool* pool, float* out) {
   const int E = hp.n_embd, F = hp.n_ff_exp, K = hp.n_expert_used;
-  // Row blocks of about 256 rows (a multiple of the kernel's 4-row tile) that
-  // split a matrix evenly: 2880 rows -> 12 x 240, no short last block.
+  // Row blocks of about 256 rows (whole 16-row panels) that split a matrix
+  // evenly: 2880 rows -> 12 x 240, no short last block.
   auto even_block = [](int rows) {
     const int blocks = (rows + 255) / 256;
-    return ((rows + blocks - 1) / blocks + 3) / 4 * 4;
+    const int p = kernels::cpu::kPanelRows;
+    return ((rows + blocks - 1) / blocks + p - 1) / p * p;
   };
   const int f_block = even_block(F), e_block = even_block(E);
   struct Active {
@@ -151,10 +153,10 @@ void experts_fast(const HyperParams& hp, const LayerWeights& w, const float* u, 
     g.resize(static_cast<size_t>(n) * f_block);
     up.resize(static_cast<size_t>(n) * f_block);
     const int64_t base = static_cast<int64_t>(a.expert) * F;
-    kernels::cpu::gemm_q8(w.gate_exps.type, w.gate_exps.data, w.gate_exps.row_bytes, base + r0, base + r1, uq, a.tokens,
-                          g.data(), f_block);
-    kernels::cpu::gemm_q8(w.up_exps.type, w.up_exps.data, w.up_exps.row_bytes, base + r0, base + r1, uq, a.tokens,
-                          up.data(), f_block);
+    kernels::cpu::gemm_packed(w.gate_exps.type, PackedWeights::group(w.gate_exps, a.expert, F), r0, r1, uq, a.tokens,
+                              g.data(), f_block);
+    kernels::cpu::gemm_packed(w.up_exps.type, PackedWeights::group(w.up_exps, a.expert, F), r0, r1, uq, a.tokens,
+                              up.data(), f_block);
     const float* gb = &w.gate_bias[static_cast<size_t>(base)];
     const float* ub = &w.up_bias[static_cast<size_t>(base)];
     for (int i = 0; i < n; ++i) {
@@ -178,8 +180,8 @@ void experts_fast(const HyperParams& hp, const LayerWeights& w, const float* u, 
     std::iota(rows.begin(), rows.end(), a.first);
     d.resize(static_cast<size_t>(n) * e_block);
     const int64_t base = static_cast<int64_t>(a.expert) * E;
-    kernels::cpu::gemm_q8(w.down_exps.type, w.down_exps.data, w.down_exps.row_bytes, base + r0, base + r1, aq, rows,
-                          d.data(), e_block);
+    kernels::cpu::gemm_packed(w.down_exps.type, PackedWeights::group(w.down_exps, a.expert, E), r0, r1, aq, rows,
+                              d.data(), e_block);
     const float* db = &w.down_bias[static_cast<size_t>(base)];
     const auto& assigned = rt.by_expert[static_cast<size_t>(a.expert)];
     for (int i = 0; i < n; ++i) {
@@ -204,8 +206,7 @@ void moe_forward(const Model& model, int il, float* x, int T, NumericPath path, 
   const Routing rt = route(hp, w, u.data(), T, pool, margin_sink);
 
   out.resize(static_cast<size_t>(T) * K * E);  // weighted expert outputs per (token, slot), each written once
-  const bool fast = path == NumericPath::kFast && kernels::cpu::is_block_type(w.gate_exps.type) &&
-                    kernels::cpu::is_block_type(w.up_exps.type) && kernels::cpu::is_block_type(w.down_exps.type);
+  const bool fast = path == NumericPath::kFast && w.gate_exps.panels && w.up_exps.panels && w.down_exps.panels;
   if (fast) {
     experts_fast(hp, w, u.data(), T, rt, pool, out.data());
   } else {

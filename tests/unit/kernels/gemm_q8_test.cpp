@@ -46,8 +46,15 @@ std::vector<float> random_activations(int64_t n, int64_t cols, std::mt19937& rng
 
 // The activation value the kernel multiplies: q * d of the Q8_0 block.
 double activation(const QuantizedActivations& q, int64_t row, int64_t k) {
-  const int64_t b = k / kQK;
-  return q.values(row)[k] * static_cast<double>(q.scales(row)[(b / 2) * 16 + (b % 2) * 8]);
+  return q.values(row)[k] * static_cast<double>(q.scales(row)[k / kQK]);
+}
+
+// The weights packed into panels, as the model does at load.
+std::vector<uint8_t, AlignedAllocator<uint8_t>> pack(const Weights& w, int64_t rows, int64_t cols) {
+  std::vector<uint8_t, AlignedAllocator<uint8_t>> panels(static_cast<size_t>(panel_count(rows)) *
+                                                         panel_bytes(w.type, cols));
+  pack_panels(w.type, w.bytes.data(), w.row_bytes, rows, cols, 0, panel_count(rows), panels.data());
+  return panels;
 }
 
 class GemmQ8 : public ::testing::TestWithParam<bool> {  // param: force the portable kernel
@@ -56,46 +63,57 @@ class GemmQ8 : public ::testing::TestWithParam<bool> {  // param: force the port
   void TearDown() override { gemm_q8_force_portable(false); }
 };
 
-TEST(GemmQ8Quantize, MatchesQ8_0BlocksAndPadsOddTails) {
+TEST(GemmQ8Quantize, MatchesQ8_0Blocks) {
   std::mt19937 rng(5);
   for (int64_t blocks : {1, 2, 3, 90}) {
     const int64_t cols = blocks * kQK;
     const auto x = random_activations(3, cols, rng);
     QuantizedActivations q;
     q.quantize(x.data(), 3, cols);
-    ASSERT_EQ(q.pairs(), (blocks + 1) / 2);
+    ASSERT_EQ(q.blocks(), blocks);
     for (int64_t r = 0; r < 3; ++r) {
       for (int64_t b = 0; b < blocks; ++b) {
         BlockQ8_0 want;
         quantize_block_q8_0(x.data() + r * cols + b * kQK, want);
-        for (int j = 0; j < kQK; ++j) ASSERT_EQ(q.values(r)[b * kQK + j], want.qs[j]);
-        for (int l = 0; l < 8; ++l) ASSERT_EQ(q.scales(r)[(b / 2) * 16 + (b % 2) * 8 + l], fp16_to_f32(want.d));
-        for (int l = 0; l < 8; ++l) {
-          const int sum = want.qs[4 * l] + want.qs[4 * l + 1] + want.qs[4 * l + 2] + want.qs[4 * l + 3];
-          ASSERT_EQ(q.corrections(r)[(b / 2) * 16 + (b % 2) * 8 + l], -128 * sum);
+        int sum = 0;
+        for (int j = 0; j < kQK; ++j) {
+          ASSERT_EQ(q.values(r)[b * kQK + j], want.qs[j]);
+          sum += want.qs[j];
         }
-      }
-      if (blocks % 2) {
-        for (int j = 0; j < kQK; ++j) EXPECT_EQ(q.values(r)[blocks * kQK + j], 0);
-        for (int l = 8; l < 16; ++l) EXPECT_EQ(q.scales(r)[(blocks / 2) * 16 + l], 0.0f);
+        ASSERT_EQ(q.scales(r)[b], fp16_to_f32(want.d));
+        ASSERT_EQ(q.corrections(r)[b], -128 * sum);
       }
     }
+  }
+}
+
+TEST(GemmQ8Pack, PanelsAreAsLargeAsTheirRowsAndCacheLineAligned) {
+  for (int64_t blocks : {1, 7, 90}) {
+    const int64_t cols = blocks * kQK;
+    const size_t mx = panel_bytes(WType::kMXFP4, cols), q8 = panel_bytes(WType::kQ8_0, cols);
+    EXPECT_EQ(mx % 64, 0u);
+    EXPECT_EQ(q8 % 64, 0u);
+    EXPECT_GE(mx, static_cast<size_t>(kPanelRows * blocks) * sizeof(BlockMxfp4));
+    EXPECT_LT(mx, static_cast<size_t>(kPanelRows * blocks) * sizeof(BlockMxfp4) + 64);
+    EXPECT_GE(q8, static_cast<size_t>(kPanelRows * blocks) * sizeof(BlockQ8_0));
+    EXPECT_LT(q8, static_cast<size_t>(kPanelRows * blocks) * sizeof(BlockQ8_0) + 64);
   }
 }
 
 TEST_P(GemmQ8, MatchesDoubleReferenceOnOddShapes) {
   std::mt19937 rng(17);
   for (WType type : {WType::kQ8_0, WType::kMXFP4}) {
-    for (int64_t rows : {1, 3, 5, 13}) {
+    for (int64_t rows : {1, 5, 16, 17, 35}) {
       for (int64_t blocks : {1, 2, 3, 7, 90}) {
         const int64_t cols = blocks * kQK;
         const Weights w = random_weights(type, rows, blocks, rng);
-        for (int64_t n : {1, 2, 3, 4, 5, 9}) {
+        const auto panels = pack(w, rows, cols);
+        for (int64_t n : {1, 2, 3, 8, 9, 17}) {
           const auto x = random_activations(n, cols, rng);
           QuantizedActivations q;
           q.quantize(x.data(), n, cols);
           std::vector<float> y(static_cast<size_t>(n * rows), NAN);
-          gemm_q8(type, w.bytes.data(), w.row_bytes, 0, rows, q, {}, y.data(), rows);
+          gemm_packed(type, panels.data(), 0, rows, q, {}, y.data(), rows);
           for (int64_t t = 0; t < n; ++t) {
             for (int64_t r = 0; r < rows; ++r) {
               double ref = 0, mag = 0;
@@ -116,33 +134,34 @@ TEST_P(GemmQ8, MatchesDoubleReferenceOnOddShapes) {
 }
 
 // A sequence's outputs must not depend on which tokens share its call, their
-// order, or where the row range starts (batched == alone, bit for bit).
+// order, or which panels the row range covers (batched == alone, bit for bit).
 TEST_P(GemmQ8, ResultsDoNotDependOnBatchOrRowRange) {
   std::mt19937 rng(23);
   for (WType type : {WType::kQ8_0, WType::kMXFP4}) {
-    const int64_t rows = 11, blocks = 9, cols = blocks * kQK, n = 7;
+    const int64_t rows = 43, blocks = 9, cols = blocks * kQK, n = 11;
     const Weights w = random_weights(type, rows, blocks, rng);
+    const auto panels = pack(w, rows, cols);
     const auto x = random_activations(n, cols, rng);
     QuantizedActivations q;
     q.quantize(x.data(), n, cols);
     std::vector<float> all(static_cast<size_t>(n * rows));
-    gemm_q8(type, w.bytes.data(), w.row_bytes, 0, rows, q, {}, all.data(), rows);
+    gemm_packed(type, panels.data(), 0, rows, q, {}, all.data(), rows);
 
     std::vector<int32_t> order(static_cast<size_t>(n));
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), rng);
     std::vector<float> shuffled(static_cast<size_t>(n * rows));
-    gemm_q8(type, w.bytes.data(), w.row_bytes, 0, rows, q, order, shuffled.data(), rows);
+    gemm_packed(type, panels.data(), 0, rows, q, order, shuffled.data(), rows);
     for (int64_t i = 0; i < n; ++i)
       for (int64_t r = 0; r < rows; ++r)
         ASSERT_EQ(shuffled[static_cast<size_t>(i * rows + r)], all[static_cast<size_t>(order[static_cast<size_t>(i)] * rows + r)]);
 
     for (int32_t t = 0; t < n; ++t) {
       const int32_t one[] = {t};
-      for (int64_t r0 : {0, 1, 3, 6}) {
-        std::vector<float> part(static_cast<size_t>(rows - r0));
-        gemm_q8(type, w.bytes.data(), w.row_bytes, r0, rows, q, one, part.data(), rows - r0);
-        for (int64_t r = r0; r < rows; ++r)
+      for (auto [r0, r1] : {std::pair<int64_t, int64_t>{0, rows}, {16, rows}, {32, 40}, {16, 32}}) {
+        std::vector<float> part(static_cast<size_t>(r1 - r0), NAN);
+        gemm_packed(type, panels.data(), r0, r1, q, one, part.data(), r1 - r0);
+        for (int64_t r = r0; r < r1; ++r)
           ASSERT_EQ(part[static_cast<size_t>(r - r0)], all[static_cast<size_t>(t * rows + r)]) << "t " << t << " r0 " << r0;
       }
     }
@@ -152,27 +171,23 @@ TEST_P(GemmQ8, ResultsDoNotDependOnBatchOrRowRange) {
 INSTANTIATE_TEST_SUITE_P(Kernels, GemmQ8, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? std::string("Portable") : std::string("Dispatched"); });
 
-TEST(GemmQ8Dispatch, SimdAndPortableAgree) {
+// Both kernels run the same float operations in the same order: a model's
+// outputs do not depend on which one the machine picks.
+TEST(GemmQ8Dispatch, SimdAndPortableAreBitIdentical) {
   std::mt19937 rng(31);
-  const int64_t rows = 8, blocks = 90, cols = blocks * kQK, n = 6;
+  const int64_t rows = 40, blocks = 90, cols = blocks * kQK, n = 6;
   for (WType type : {WType::kQ8_0, WType::kMXFP4}) {
     const Weights w = random_weights(type, rows, blocks, rng);
+    const auto panels = pack(w, rows, cols);
     const auto x = random_activations(n, cols, rng);
     QuantizedActivations q;
     q.quantize(x.data(), n, cols);
     std::vector<float> simd(static_cast<size_t>(n * rows)), portable(simd.size());
-    gemm_q8(type, w.bytes.data(), w.row_bytes, 0, rows, q, {}, simd.data(), rows);
+    gemm_packed(type, panels.data(), 0, rows, q, {}, simd.data(), rows);
     gemm_q8_force_portable(true);
-    gemm_q8(type, w.bytes.data(), w.row_bytes, 0, rows, q, {}, portable.data(), rows);
+    gemm_packed(type, panels.data(), 0, rows, q, {}, portable.data(), rows);
     gemm_q8_force_portable(false);
-    for (int64_t t = 0; t < n; ++t) {
-      for (int64_t r = 0; r < rows; ++r) {
-        double mag = 0;  // float rounding scales with the sum of |products|, not with the result
-        for (int64_t k = 0; k < cols; ++k) mag += std::fabs(w.deq[static_cast<size_t>(r * cols + k)] * activation(q, t, k));
-        const size_t i = static_cast<size_t>(t * rows + r);
-        EXPECT_NEAR(simd[i], portable[i], 2e-5 * mag);
-      }
-    }
+    for (size_t i = 0; i < simd.size(); ++i) ASSERT_EQ(simd[i], portable[i]) << i;
   }
   std::printf("[gemm_q8] dispatched kernel: %s\n", gemm_q8_kernel_name());
 }

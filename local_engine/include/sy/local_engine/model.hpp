@@ -54,6 +54,9 @@ enum class KvType { kF32, kF16, kQ8_0 };
 std::expected<NumericPath, std::string> parse_numeric_path(std::string_view s);
 std::expected<KvType, std::string> parse_kv_type(std::string_view s);
 
+class PackedWeights;
+
+// Q8_0/MXFP4 matrices carry `panels`, their packed copy for the fast path.
 struct LayerWeights {
   kernels::cpu::MatrixView attn_q, attn_k, attn_v, attn_out, router;
   kernels::cpu::MatrixView gate_exps, up_exps, down_exps;  // rows = n_expert * out_dim
@@ -66,6 +69,7 @@ class Model {
  public:
   static std::expected<std::unique_ptr<Model>, std::string> load(std::shared_ptr<const gguf::File> file);
   static std::expected<std::unique_ptr<Model>, std::string> load(const std::string& path);
+  ~Model();
 
   const HyperParams& hparams() const { return hp_; }
   const gguf::File& file() const { return *file_; }
@@ -73,7 +77,8 @@ class Model {
   const kernels::cpu::MatrixView& output() const { return output_; }
   const std::vector<float>& output_norm() const { return output_norm_; }
   const LayerWeights& layer(int i) const { return layers_[static_cast<size_t>(i)]; }
-  // Expert e's slice of a stacked expert matrix.
+  size_t packed_bytes() const;  // memory holding the packed matrices
+  // Expert e's slice of a stacked expert matrix (and of its panels).
   static kernels::cpu::MatrixView expert(const kernels::cpu::MatrixView& stacked, int e, int rows_per_expert);
 
  private:
@@ -83,6 +88,7 @@ class Model {
   kernels::cpu::MatrixView token_embd_, output_;
   std::vector<float> output_norm_;
   std::vector<LayerWeights> layers_;
+  std::unique_ptr<PackedWeights> packed_;
 };
 
 // Per-sequence KV cache: rotated K and V of every layer. Full-attention layers

@@ -1,16 +1,29 @@
 #pragma once
 // Quantised weights (Q8_0 or MXFP4) times Q8-quantised activations: the fast
-// path's only matrix kernel. Activations are quantised once per input (ggml's
-// Q8_0 rounding: d = fp16(amax/127), q = round(x/d)) into a layout the SIMD
-// kernel reads with aligned 64-byte loads: two blocks per "pair", the block
-// scales spread over the 16 float lanes of the pair, and per group of 4
-// values the correction -128 * sum(q) that lets the kernel feed weights to
-// VPDPBUSD as unsigned w+128.
+// path's only matrix kernel.
 //
-// The AVX-512 VNNI kernel (picked at run time) computes each (row, token)
-// result with the same instruction sequence whatever the other rows and
-// tokens of the call are, so a sequence's logits do not depend on what it is
-// batched with. The portable kernel computes the same sums in another order.
+// Weights are repacked once (at model load) into panels of 16 rows. Within a
+// panel, per 32-column block, the 16 rows' values are interleaved 4 columns at
+// a time, so one VPDPBUSD multiplies 16 rows by 4 columns of one token with
+// the token's 4 activations broadcast; the 16 rows' block scales sit side by
+// side. Each int32 lane then ends a block holding one row's exact block dot
+// product, and a (16 rows, token, block) step costs 8 multiply-adds and 3
+// float ops. (The file's layout puts 32 columns of one row in a vector: every
+// 64 multiply-adds need their own scaling, which made the kernel
+// compute-bound well below memory bandwidth.) A packed panel is as large as
+// its 16 rows in the file, so the packed copy replaces the file's pages in
+// memory instead of adding to them.
+//
+// Activations are quantised once per input with ggml's Q8_0 rounding
+// (d = fp16(amax/127), q = round(x/d)), plus per block -128 * sum(q): weights
+// are stored as unsigned w + 128 (VPDPBUSD's unsigned operand), and the
+// correction cancels the offset exactly.
+//
+// Every (row, token) result is computed with the same operations in the same
+// order whatever the other rows and tokens of the call are, and the portable
+// kernel computes it identically: results are bit-identical across batch
+// composition and across kernels.
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -28,26 +41,40 @@ class QuantizedActivations {
 
   int64_t rows() const { return rows_; }
   int64_t cols() const { return cols_; }
-  int64_t pairs() const { return pairs_; }  // ceil(blocks / 2); an odd tail block is padded with zeros
-  const int8_t* values(int64_t row) const { return values_.data() + row * pairs_ * 64; }
-  const float* scales(int64_t row) const { return scales_.data() + row * pairs_ * 16; }
-  // Per pair 16 lanes: lane l holds -128 * (sum of the pair's values 4l..4l+3).
-  const int32_t* corrections(int64_t row) const { return corrections_.data() + row * pairs_ * 16; }
+  int64_t blocks() const { return blocks_; }
+  const int8_t* values(int64_t row) const { return values_.data() + row * blocks_ * 32; }
+  const float* scales(int64_t row) const { return scales_.data() + row * blocks_; }
+  // Per block: -128 * (sum of the block's 32 values).
+  const int32_t* corrections(int64_t row) const { return corrections_.data() + row * blocks_; }
 
  private:
-  int64_t rows_ = 0, cols_ = 0, pairs_ = 0;
+  int64_t rows_ = 0, cols_ = 0, blocks_ = 0;
   std::vector<int8_t, AlignedAllocator<int8_t>> values_;
   std::vector<float, AlignedAllocator<float>> scales_;
   std::vector<int32_t, AlignedAllocator<int32_t>> corrections_;
 };
 
-// y[i * y_stride + (r - row_begin)] = W[r] · x[tokens[i]] for r in [row_begin, row_end)
-// and every i; `tokens` empty means all rows of x in order. W is Q8_0 or MXFP4
-// with w_cols == x.cols(). Single-threaded: callers split rows across threads.
-void gemm_q8(WType w_type, const uint8_t* w_data, size_t w_row_bytes, int64_t row_begin, int64_t row_end,
-             const QuantizedActivations& x, std::span<const int32_t> tokens, float* y, int64_t y_stride);
+inline constexpr int kPanelRows = 16;
 
-// Which kernel gemm_q8 runs: "avx512vnni" or "portable".
+inline int64_t panel_count(int64_t rows) { return (rows + kPanelRows - 1) / kPanelRows; }
+// Bytes of one packed panel of a Q8_0 or MXFP4 matrix with `cols` columns
+// (a multiple of 64, so every panel starts cache-line aligned).
+size_t panel_bytes(WType type, int64_t cols);
+
+// Packs panels [p0, p1) of a row-major Q8_0/MXFP4 matrix of n_rows rows:
+// panel p holds rows 16p..16p+15; rows past n_rows are packed as zeros.
+// `dst` is where panel 0 goes.
+void pack_panels(WType type, const uint8_t* src, size_t row_bytes, int64_t n_rows, int64_t cols, int64_t p0,
+                 int64_t p1, uint8_t* dst);
+
+// y[i * y_stride + (r - row_begin)] = W[r] · x[tokens[i]] for r in [row_begin, row_end)
+// and every i; `tokens` empty means all rows of x in order. `panels` is the
+// packed matrix (panel 0), with x.cols() columns; row_begin % 16 == 0.
+// Single-threaded: callers split rows across threads.
+void gemm_packed(WType type, const uint8_t* panels, int64_t row_begin, int64_t row_end, const QuantizedActivations& x,
+                 std::span<const int32_t> tokens, float* y, int64_t y_stride);
+
+// Which kernel gemm_packed runs: "avx512vnni" or "portable".
 const char* gemm_q8_kernel_name();
 // Tests: force the portable kernel (false restores run-time dispatch).
 void gemm_q8_force_portable(bool on);

@@ -18,6 +18,9 @@ struct MatrixView {
   int64_t rows = 0;
   int64_t cols = 0;
   size_t row_bytes = 0;
+  // Q8_0/MXFP4 only: the same matrix packed for gemm_packed (16-row panels),
+  // or null (matmul then packs a temporary copy per call).
+  const uint8_t* panels = nullptr;
   const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes; }
 };
 
@@ -31,8 +34,8 @@ bool is_block_type(WType t);
 // x: n_tokens rows of w.cols floats. pool may be null.
 void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, MatmulMode mode, ThreadPool* pool);
 
-// Activations already quantised (one row per token); w must be Q8_0 or MXFP4.
-// y[t * w.rows + r], rows split across the pool in multiples of 4.
+// Activations already quantised (one row per token); w must be Q8_0 or MXFP4
+// with panels. y[t * w.rows + r], rows split across the pool in whole panels.
 void matmul_q8(const MatrixView& w, const QuantizedActivations& x, float* y, ThreadPool* pool);
 
 // Several weights applied to the same activations in one parallel loop over
@@ -44,8 +47,8 @@ struct Q8Output {
 };
 void matmul_q8_many(std::span<const Q8Output> outs, const QuantizedActivations& x, ThreadPool* pool);
 
-// Rows per parallel task for a weight of `rows` rows: a multiple of 4 (the
-// kernel's tile), enough tasks to balance, few enough to amortise dispatch.
+// Rows per parallel task for a weight of `rows` rows: whole 16-row panels,
+// enough tasks to balance, few enough to amortise dispatch.
 int64_t row_grain(int64_t rows, const ThreadPool* pool);
 
 }  // namespace sy::kernels::cpu
