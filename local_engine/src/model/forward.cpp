@@ -46,6 +46,7 @@ Forward::Forward(const Model& model, NumericPath path, kernels::cpu::ThreadPool*
       rope_swa_(rope_params(model.hparams(), model.hparams().rope_base_swa)) {}
 
 void Forward::matmul(const MatrixView& w, const float* x, int n_tokens, float* y) {
+  if (path_ == NumericPath::kFast && w.panels) return matmul_shared({{&w, y}}, x, n_tokens);
   const MatmulMode mode = path_ == NumericPath::kFast ? MatmulMode::kQuantizedActivations : MatmulMode::kReference;
   kernels::cpu::matmul(w, x, n_tokens, y, mode, pool_);
 }
@@ -58,8 +59,8 @@ void Forward::matmul_shared(std::initializer_list<std::pair<const MatrixView*, f
     for (const auto& [w, y] : outs) matmul(*w, x, n_tokens, y);
     return;
   }
-  kernels::cpu::QuantizedActivations xq;
-  xq.quantize(x, n_tokens, outs.begin()->first->cols);
+  kernels::cpu::QuantizedActivations& xq = buf_.xq;
+  xq.quantize(x, n_tokens, outs.begin()->first->cols, pool_);
   std::vector<kernels::cpu::Q8Output> q8;
   for (const auto& [w, y] : outs) q8.push_back({w, y});
   kernels::cpu::matmul_q8_many(q8, xq, pool_);
@@ -92,7 +93,8 @@ std::expected<void, std::string> Forward::step(std::span<const BatchChunk> chunk
   for (const BatchChunk& ch : chunks) ch.seq->kv().reserve(ch.seq->n_past() + static_cast<int>(ch.tokens.size()));
   if (margin_sink) margin_sink->assign(static_cast<size_t>(T), INFINITY);
 
-  std::vector<float> x(static_cast<size_t>(T) * E);
+  std::vector<float>& x = buf_.x;
+  x.resize(static_cast<size_t>(T) * E);
   size_t r = 0;
   for (const BatchChunk& ch : chunks)
     for (int32_t id : ch.tokens)
@@ -105,7 +107,8 @@ std::expected<void, std::string> Forward::step(std::span<const BatchChunk> chunk
 
   logits.resize(static_cast<size_t>(n_logits) * V);
   if (n_logits == 0) return {};
-  std::vector<float> h(static_cast<size_t>(n_logits) * E);
+  std::vector<float>& h = buf_.h;
+  h.resize(static_cast<size_t>(n_logits) * E);
   size_t first = 0, out = 0;
   for (const BatchChunk& ch : chunks) {
     const size_t n = ch.tokens.size();
@@ -123,9 +126,14 @@ void Forward::attention_block(int il, std::vector<float>& x, const std::vector<R
   const int T = static_cast<int>(rows.size());
   const int E = hp.n_embd, D = hp.head_dim, H = hp.n_head, HKV = hp.n_head_kv;
   const int Q = H * D, KV = HKV * D;
-  std::vector<float> h(static_cast<size_t>(T) * E);
+  Buffers& b = buf_;
+  std::vector<float>& h = b.h;
+  h.resize(static_cast<size_t>(T) * E);
   for (int t = 0; t < T; ++t) rms_norm(&x[static_cast<size_t>(t) * E], w.attn_norm.data(), &h[static_cast<size_t>(t) * E], E, hp.rms_eps);
-  std::vector<float> q(static_cast<size_t>(T) * Q), k(static_cast<size_t>(T) * KV), v(static_cast<size_t>(T) * KV);
+  std::vector<float>&q = b.q, &k = b.k, &v = b.v;
+  q.resize(static_cast<size_t>(T) * Q);
+  k.resize(static_cast<size_t>(T) * KV);
+  v.resize(static_cast<size_t>(T) * KV);
   matmul_shared({{&w.attn_q, q.data()}, {&w.attn_k, k.data()}, {&w.attn_v, v.data()}}, h.data(), T);
   add_bias(q.data(), w.q_bias.data(), T, Q);
   add_bias(k.data(), w.k_bias.data(), T, KV);
@@ -144,7 +152,8 @@ void Forward::attention_block(int il, std::vector<float>& x, const std::vector<R
     row.seq->kv().store(il, row.pos, &k[static_cast<size_t>(t) * KV], &v[static_cast<size_t>(t) * KV]);
   }
 
-  std::vector<float> o(static_cast<size_t>(T) * Q);
+  std::vector<float>& o = b.o;
+  o.resize(static_cast<size_t>(T) * Q);
   const float scale = 1.0f / std::sqrt(static_cast<float>(D));
   const int group = H / HKV;
   run(pool_, static_cast<int64_t>(T) * H, [&](int64_t b, int64_t e) {
@@ -184,7 +193,8 @@ void Forward::attention_block(int il, std::vector<float>& x, const std::vector<R
     }
   });
 
-  std::vector<float> a(static_cast<size_t>(T) * E);
+  std::vector<float>& a = b.a;
+  a.resize(static_cast<size_t>(T) * E);
   matmul(w.attn_out, o.data(), T, a.data());
   add_bias(a.data(), w.out_bias.data(), T, E);
   for (size_t i = 0; i < x.size(); ++i) x[i] += a[i];

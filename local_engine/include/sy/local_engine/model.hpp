@@ -198,6 +198,13 @@ class Forward {
   NumericPath path_;
   kernels::cpu::ThreadPool* pool_;
   kernels::RopeParams rope_full_, rope_swa_;
+  // Step buffers, reused: a 512-token step needs ~30 MB per layer, and fresh
+  // allocations that size come back as zeroed pages to fault in again.
+  struct Buffers {
+    std::vector<float> x, h, q, k, v, o, a;
+    kernels::cpu::QuantizedActivations xq;
+  };
+  Buffers buf_;
 };
 
 // One sequence with its own forward: the single-sequence API (tests, bench, CLI).
