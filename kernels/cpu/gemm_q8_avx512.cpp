@@ -154,6 +154,40 @@ SY_AVX512 void tile(const uint8_t* panel, int64_t blocks, const int8_t* xv, cons
   for (int t = 0; t < NT; ++t) out[t] = acc[t];
 }
 
+// tile<T, 1> for two panels at once: a single token does little work per
+// byte, and two interleaved weight streams keep twice the reads in flight.
+// Each panel's arithmetic is exactly tile<T, 1>'s.
+template <WType T>
+SY_AVX512 void tile_pair(const uint8_t* panel_a, const uint8_t* panel_b, int64_t blocks, const int8_t* xv,
+                         const float* xs, const int32_t* xc, __m512i lut, __m512* out) {
+  constexpr int64_t kValueBytes = PanelFormat<T>::kValueBytes, kScaleBytes = PanelFormat<T>::kScaleBytes;
+  const uint8_t* scales_a = panel_a + blocks * kValueBytes;
+  const uint8_t* scales_b = panel_b + blocks * kValueBytes;
+  __m512 acc_a = _mm512_setzero_ps(), acc_b = _mm512_setzero_ps();
+  for (int64_t b = 0; b < blocks; ++b) {
+    __m512i wa[8], wb[8];
+    __m512 sa, sb;
+    load_block<T>(panel_a + b * kValueBytes, scales_a + b * kScaleBytes, lut, wa, sa);
+    load_block<T>(panel_b + b * kValueBytes, scales_b + b * kScaleBytes, lut, wb, sb);
+    const int8_t* a = xv + b * kQK;
+    __m512i even_a = _mm512_set1_epi32(xc[b]), odd_a = _mm512_setzero_si512();
+    __m512i even_b = _mm512_set1_epi32(xc[b]), odd_b = _mm512_setzero_si512();
+#pragma GCC unroll 4
+    for (int j = 0; j < 8; j += 2) {
+      const __m512i x0 = bcast4(a + 4 * j), x1 = bcast4(a + 4 * j + 4);
+      even_a = _mm512_dpbusd_epi32(even_a, wa[j], x0);
+      odd_a = _mm512_dpbusd_epi32(odd_a, wa[j + 1], x1);
+      even_b = _mm512_dpbusd_epi32(even_b, wb[j], x0);
+      odd_b = _mm512_dpbusd_epi32(odd_b, wb[j + 1], x1);
+    }
+    const __m512 xscale = _mm512_set1_ps(xs[b]);
+    acc_a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(even_a, odd_a)), _mm512_mul_ps(sa, xscale), acc_a);
+    acc_b = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(even_b, odd_b)), _mm512_mul_ps(sb, xscale), acc_b);
+  }
+  out[0] = acc_a;
+  out[1] = acc_b;
+}
+
 template <WType T>
 SY_AVX512 void tile_n(int nt, const uint8_t* panel, int64_t blocks, const int8_t* xv, const float* xs,
                       const int32_t* xc, __m512i lut, __m512* out) {
@@ -179,7 +213,18 @@ SY_AVX512 void run(const uint8_t* panels, int64_t r0, int64_t r1, const Quantize
   thread_local TileActivations tiles;
   TileActivations& tx = tiles;
   tx.gather(x, tokens, n);
-  for (int64_t r = r0; r < r1; r += kPanelRows) {
+  int64_t r = r0;
+  if (n == 1) {
+    for (; r + kPanelRows < r1; r += 2 * kPanelRows) {
+      const uint8_t* panel = panels + static_cast<size_t>(r / kPanelRows) * pb;
+      const int nr = static_cast<int>(std::min<int64_t>(2 * kPanelRows, r1 - r)) - kPanelRows;
+      __m512 out[2];
+      tile_pair<T>(panel, panel + pb, blocks, tx.values.data(), tx.scales.data(), tx.corrections.data(), lut, out);
+      _mm512_storeu_ps(y + (r - r0), out[0]);
+      _mm512_mask_storeu_ps(y + (r - r0) + kPanelRows, static_cast<__mmask16>((1u << nr) - 1), out[1]);
+    }
+  }
+  for (; r < r1; r += kPanelRows) {
     const uint8_t* panel = panels + static_cast<size_t>(r / kPanelRows) * pb;
     const int nr = static_cast<int>(std::min<int64_t>(kPanelRows, r1 - r));
     const __mmask16 rows_mask = static_cast<__mmask16>((1u << nr) - 1);

@@ -4,6 +4,7 @@
 
 #include "gguf/strcat.hpp"
 #include "sy/kernels/common/ops.hpp"
+#include "sy/kernels/cpu/attention.hpp"
 #include "model/moe.hpp"
 #include "model/row_ops.hpp"
 #include "sy/local_engine/model.hpp"
@@ -156,40 +157,42 @@ void Forward::attention_block(int il, std::vector<float>& x, const std::vector<R
   o.resize(static_cast<size_t>(T) * Q);
   const float scale = 1.0f / std::sqrt(static_cast<float>(D));
   const int group = H / HKV;
-  run(pool_, static_cast<int64_t>(T) * H, [&](int64_t b, int64_t e) {
-    std::vector<float> scores, krow(static_cast<size_t>(KV)), vrow(static_cast<size_t>(KV));
-    for (int64_t idx = b; idx < e; ++idx) {
+  run(pool_, static_cast<int64_t>(T) * H, [&](int64_t begin, int64_t end) {
+    // The row pointers of the current token's keys and values, shared by its
+    // heads; quantised caches are converted once per token, not per head.
+    thread_local std::vector<const float*> k_rows, v_rows;
+    thread_local std::vector<float> scores, k_f32, v_f32;
+    int current = -1;
+    for (int64_t idx = begin; idx < end; ++idx) {
       const int t = static_cast<int>(idx / H), hh = static_cast<int>(idx % H);
       const Row& row = rows[static_cast<size_t>(t)];
-      const KvCache& kv = row.seq->kv();
-      const bool f32 = kv.type() == KvType::kF32;
-      const int pos = row.pos;
-      const int first = swa ? std::max(0, pos - hp.n_swa + 1) : 0;
-      const int kvh = hh / group;
-      const float* qh = &q[static_cast<size_t>(t) * Q + hh * D];
-      scores.resize(static_cast<size_t>(pos - first + 1));
-      const float sink = w.sinks[static_cast<size_t>(hh)];
-      float m = sink;
-      for (int j = first; j <= pos; ++j) {
-        const float* kj = f32 ? kv.k_f32(il, j) : (kv.load_k(il, j, krow.data()), krow.data());
-        const float s = kernels::cpu::dot_f32(qh, kj + kvh * D, D) * scale;
-        scores[static_cast<size_t>(j - first)] = s;
-        m = std::max(m, s);
+      const int first = swa ? std::max(0, row.pos - hp.n_swa + 1) : 0, n = row.pos - first + 1;
+      if (t != current) {
+        current = t;
+        const KvCache& kv = row.seq->kv();
+        k_rows.resize(static_cast<size_t>(n));
+        v_rows.resize(static_cast<size_t>(n));
+        if (kv.type() == KvType::kF32) {
+          for (int j = 0; j < n; ++j) {
+            k_rows[static_cast<size_t>(j)] = kv.k_f32(il, first + j);
+            v_rows[static_cast<size_t>(j)] = kv.v_f32(il, first + j);
+          }
+        } else {
+          k_f32.resize(static_cast<size_t>(n) * KV);
+          v_f32.resize(static_cast<size_t>(n) * KV);
+          for (int j = 0; j < n; ++j) {
+            kv.load_k(il, first + j, &k_f32[static_cast<size_t>(j) * KV]);
+            kv.load_v(il, first + j, &v_f32[static_cast<size_t>(j) * KV]);
+            k_rows[static_cast<size_t>(j)] = &k_f32[static_cast<size_t>(j) * KV];
+            v_rows[static_cast<size_t>(j)] = &v_f32[static_cast<size_t>(j) * KV];
+          }
+        }
+        scores.resize(static_cast<size_t>(n));
       }
-      double sum = 0.0;
-      for (float& s : scores) {
-        s = std::exp(s - m);
-        sum += s;
-      }
-      sum += std::exp(sink - m);
-      const float inv = static_cast<float>(1.0 / sum);
-      float* oh = &o[static_cast<size_t>(t) * Q + hh * D];
-      std::fill(oh, oh + D, 0.0f);
-      for (int j = first; j <= pos; ++j) {
-        const float* vj = f32 ? kv.v_f32(il, j) : (kv.load_v(il, j, vrow.data()), vrow.data());
-        const float p = scores[static_cast<size_t>(j - first)] * inv;
-        kernels::cpu::axpy_f32(p, vj + kvh * D, oh, D);
-      }
+      kernels::cpu::attention_head(&q[static_cast<size_t>(t) * Q + hh * D], k_rows.data(), v_rows.data(),
+                                   static_cast<int64_t>(hh / group) * D, n, D, scale,
+                                   w.sinks[static_cast<size_t>(hh)], scores.data(),
+                                   &o[static_cast<size_t>(t) * Q + hh * D]);
     }
   });
 
