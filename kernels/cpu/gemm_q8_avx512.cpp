@@ -154,38 +154,48 @@ SY_AVX512 void tile(const uint8_t* panel, int64_t blocks, const int8_t* xv, cons
   for (int t = 0; t < NT; ++t) out[t] = acc[t];
 }
 
-// tile<T, 1> for two panels at once: a single token does little work per
-// byte, and two interleaved weight streams keep twice the reads in flight.
-// Each panel's arithmetic is exactly tile<T, 1>'s.
-template <WType T>
+// tile<T, NT> (NT <= 2) for two panels at once: one or two tokens do little
+// work per byte, and two interleaved weight streams keep twice the reads in
+// flight. Each panel's arithmetic is exactly tile<T, NT>'s.
+template <WType T, int NT>
 SY_AVX512 void tile_pair(const uint8_t* panel_a, const uint8_t* panel_b, int64_t blocks, const int8_t* xv,
-                         const float* xs, const int32_t* xc, __m512i lut, __m512* out) {
+                         const float* xs, const int32_t* xc, __m512i lut, __m512* out_a, __m512* out_b) {
+  static_assert(NT <= 2);
   constexpr int64_t kValueBytes = PanelFormat<T>::kValueBytes, kScaleBytes = PanelFormat<T>::kScaleBytes;
   const uint8_t* scales_a = panel_a + blocks * kValueBytes;
   const uint8_t* scales_b = panel_b + blocks * kValueBytes;
-  __m512 acc_a = _mm512_setzero_ps(), acc_b = _mm512_setzero_ps();
+  __m512 acc_a[NT], acc_b[NT];
+  for (int t = 0; t < NT; ++t) acc_a[t] = acc_b[t] = _mm512_setzero_ps();
   for (int64_t b = 0; b < blocks; ++b) {
     __m512i wa[8], wb[8];
     __m512 sa, sb;
     load_block<T>(panel_a + b * kValueBytes, scales_a + b * kScaleBytes, lut, wa, sa);
     load_block<T>(panel_b + b * kValueBytes, scales_b + b * kScaleBytes, lut, wb, sb);
-    const int8_t* a = xv + b * kQK;
-    __m512i even_a = _mm512_set1_epi32(xc[b]), odd_a = _mm512_setzero_si512();
-    __m512i even_b = _mm512_set1_epi32(xc[b]), odd_b = _mm512_setzero_si512();
+#pragma GCC unroll 2
+    for (int t = 0; t < NT; ++t) {
+      const int8_t* a = xv + (b * NT + t) * kQK;
+      const int32_t corr = xc[b * NT + t];
+      __m512i even_a = _mm512_set1_epi32(corr), odd_a = _mm512_setzero_si512();
+      __m512i even_b = _mm512_set1_epi32(corr), odd_b = _mm512_setzero_si512();
 #pragma GCC unroll 4
-    for (int j = 0; j < 8; j += 2) {
-      const __m512i x0 = bcast4(a + 4 * j), x1 = bcast4(a + 4 * j + 4);
-      even_a = _mm512_dpbusd_epi32(even_a, wa[j], x0);
-      odd_a = _mm512_dpbusd_epi32(odd_a, wa[j + 1], x1);
-      even_b = _mm512_dpbusd_epi32(even_b, wb[j], x0);
-      odd_b = _mm512_dpbusd_epi32(odd_b, wb[j + 1], x1);
+      for (int j = 0; j < 8; j += 2) {
+        const __m512i x0 = bcast4(a + 4 * j), x1 = bcast4(a + 4 * j + 4);
+        even_a = _mm512_dpbusd_epi32(even_a, wa[j], x0);
+        odd_a = _mm512_dpbusd_epi32(odd_a, wa[j + 1], x1);
+        even_b = _mm512_dpbusd_epi32(even_b, wb[j], x0);
+        odd_b = _mm512_dpbusd_epi32(odd_b, wb[j + 1], x1);
+      }
+      const __m512 xscale = _mm512_set1_ps(xs[b * NT + t]);
+      acc_a[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(even_a, odd_a)), _mm512_mul_ps(sa, xscale),
+                                 acc_a[t]);
+      acc_b[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(even_b, odd_b)), _mm512_mul_ps(sb, xscale),
+                                 acc_b[t]);
     }
-    const __m512 xscale = _mm512_set1_ps(xs[b]);
-    acc_a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(even_a, odd_a)), _mm512_mul_ps(sa, xscale), acc_a);
-    acc_b = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(even_b, odd_b)), _mm512_mul_ps(sb, xscale), acc_b);
   }
-  out[0] = acc_a;
-  out[1] = acc_b;
+  for (int t = 0; t < NT; ++t) {
+    out_a[t] = acc_a[t];
+    out_b[t] = acc_b[t];
+  }
 }
 
 template <WType T>
@@ -214,14 +224,23 @@ SY_AVX512 void run(const uint8_t* panels, int64_t r0, int64_t r1, const Quantize
   TileActivations& tx = tiles;
   tx.gather(x, tokens, n);
   int64_t r = r0;
-  if (n == 1) {
+  if (n <= 2) {
     for (; r + kPanelRows < r1; r += 2 * kPanelRows) {
       const uint8_t* panel = panels + static_cast<size_t>(r / kPanelRows) * pb;
       const int nr = static_cast<int>(std::min<int64_t>(2 * kPanelRows, r1 - r)) - kPanelRows;
-      __m512 out[2];
-      tile_pair<T>(panel, panel + pb, blocks, tx.values.data(), tx.scales.data(), tx.corrections.data(), lut, out);
-      _mm512_storeu_ps(y + (r - r0), out[0]);
-      _mm512_mask_storeu_ps(y + (r - r0) + kPanelRows, static_cast<__mmask16>((1u << nr) - 1), out[1]);
+      __m512 out_a[2], out_b[2];
+      if (n == 1) {
+        tile_pair<T, 1>(panel, panel + pb, blocks, tx.values.data(), tx.scales.data(), tx.corrections.data(), lut,
+                        out_a, out_b);
+      } else {
+        tile_pair<T, 2>(panel, panel + pb, blocks, tx.values.data(), tx.scales.data(), tx.corrections.data(), lut,
+                        out_a, out_b);
+      }
+      for (int t = 0; t < n; ++t) {
+        _mm512_storeu_ps(y + t * y_stride + (r - r0), out_a[t]);
+        _mm512_mask_storeu_ps(y + t * y_stride + (r - r0) + kPanelRows, static_cast<__mmask16>((1u << nr) - 1),
+                              out_b[t]);
+      }
     }
   }
   for (; r < r1; r += kPanelRows) {

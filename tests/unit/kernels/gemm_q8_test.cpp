@@ -156,13 +156,21 @@ TEST_P(GemmQ8, ResultsDoNotDependOnBatchOrRowRange) {
       for (int64_t r = 0; r < rows; ++r)
         ASSERT_EQ(shuffled[static_cast<size_t>(i * rows + r)], all[static_cast<size_t>(order[static_cast<size_t>(i)] * rows + r)]);
 
+    // One and two tokens take the two-panel path; row ranges cover whole,
+    // partial and odd numbers of panels.
     for (int32_t t = 0; t < n; ++t) {
-      const int32_t one[] = {t};
-      for (auto [r0, r1] : {std::pair<int64_t, int64_t>{0, rows}, {16, rows}, {32, 40}, {16, 32}}) {
-        std::vector<float> part(static_cast<size_t>(r1 - r0), NAN);
-        gemm_packed(type, panels.data(), r0, r1, q, one, part.data(), r1 - r0);
-        for (int64_t r = r0; r < r1; ++r)
-          ASSERT_EQ(part[static_cast<size_t>(r - r0)], all[static_cast<size_t>(t * rows + r)]) << "t " << t << " r0 " << r0;
+      const int32_t picked[] = {t, (t * 5 + 3) % static_cast<int32_t>(n)};
+      for (size_t count : {size_t{1}, size_t{2}}) {
+        for (auto [r0, r1] : {std::pair<int64_t, int64_t>{0, rows}, {16, rows}, {32, 40}, {16, 32}}) {
+          const int64_t width = r1 - r0;
+          std::vector<float> part(count * static_cast<size_t>(width), NAN);
+          gemm_packed(type, panels.data(), r0, r1, q, std::span<const int32_t>(picked, count), part.data(), width);
+          for (size_t i = 0; i < count; ++i)
+            for (int64_t r = r0; r < r1; ++r)
+              ASSERT_EQ(part[i * static_cast<size_t>(width) + static_cast<size_t>(r - r0)],
+                        all[static_cast<size_t>(picked[i] * rows + r)])
+                  << "t " << picked[i] << " count " << count << " r0 " << r0;
+        }
       }
     }
   }
