@@ -65,11 +65,19 @@ std::string machine_description() {
   return cpu + ", " + std::to_string(std::thread::hardware_concurrency()) + " cores, load " + load;
 }
 
+// Peak RSS since the last reset_peak_rss() (VmHWM); the process-lifetime
+// maximum where /proc does not have it.
 long peak_rss_bytes() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.starts_with("VmHWM:")) return std::stol(line.substr(6)) * 1024L;
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return u.ru_maxrss * 1024L;
 }
+
+// Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0).
+void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
 
 // One generate() call; returns ms to the first token (or -1 on error).
 double time_to_first_token(le::CpuEngine& e, const std::vector<int32_t>& prompt, int* cached, std::string* error) {
@@ -118,9 +126,10 @@ EngineBenchResult run_engine_bench(const EngineBenchOptions& o) {
   eo.max_queued_requests = std::max(eo.max_queued_requests, most_clients);
   // Bandwidth is read before the model loads and again at the end; the higher
   // figure sets the roofline (on a shared VM it swings between runs, and the
-  // lower one would flatter the percentage). The first buffer is freed before
-  // the model is mapped, so it does not raise peak RSS.
+  // lower one would flatter the percentage). Its buffer is freed before the
+  // model loads, and peak RSS is counted from there.
   const double bandwidth_before = measure_read_bandwidth(o.bandwidth_mb, o.threads);
+  reset_peak_rss();
   const auto t_load = Clock::now();
   auto engine = le::CpuEngine::create(eo);
   if (!engine) {
