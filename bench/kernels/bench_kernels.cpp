@@ -40,7 +40,7 @@ void run(WType type, const char* name, int64_t cols, int64_t mib, ThreadPool& po
   MatrixView m{type, w.data(), rows, cols, row_bytes};
   m.panels = static_cast<const uint8_t*>(packed);
   pack_panels(type, w.data(), row_bytes, rows, cols, 0, panel_count(rows), static_cast<uint8_t*>(packed));
-  for (int64_t n : {1, 4, 8, 16, 64}) {
+  for (int64_t n : {1, 2, 3, 4, 8, 16, 64}) {
     std::vector<float> x(static_cast<size_t>(n * cols));
     std::normal_distribution<float> nd;
     for (auto& v : x) v = nd(rng);

@@ -33,10 +33,6 @@ bool cpu_has_avx512vnni() {
 namespace {
 
 constexpr int kMaxTokens = 8;
-// Bytes ahead of the current block the weight streams are prefetched: single
-// tokens do too little work per byte for the out-of-order window alone to keep
-// enough cache-line reads in flight.
-constexpr int kPrefetchBytes = 8192;
 
 // E2M1 values doubled (ggml's kvalues_mxfp4) + 128, the 16 repeated 4 times.
 struct alignas(64) Mxfp4Table {
@@ -83,9 +79,6 @@ template <WType T>
 SY_AVX512 __attribute__((always_inline)) inline void load_block(const uint8_t* q, const uint8_t* scales, __m512i lut,
                                                                 __m512i* w, __m512& scale) {
   if constexpr (T == WType::kMXFP4) {
-    _mm_prefetch(reinterpret_cast<const char*>(q) + kPrefetchBytes, _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(q) + kPrefetchBytes + 128, _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(scales) + kPrefetchBytes / 16, _MM_HINT_T0);
 #pragma GCC unroll 4
     for (int c = 0; c < 4; ++c) {
       // VPERMB reads the low 6 bits of each index byte; the table repeats the
@@ -98,11 +91,6 @@ SY_AVX512 __attribute__((always_inline)) inline void load_block(const uint8_t* q
     const __m128i e = _mm_subs_epu8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales)), _mm_set1_epi8(1));
     scale = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu8_epi32(e), 23));
   } else {
-    _mm_prefetch(reinterpret_cast<const char*>(q) + kPrefetchBytes, _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(q) + kPrefetchBytes + 128, _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(q) + kPrefetchBytes + 256, _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(q) + kPrefetchBytes + 384, _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(scales) + kPrefetchBytes / 16, _MM_HINT_T0);
 #pragma GCC unroll 8
     for (int j = 0; j < 8; ++j) w[j] = _mm512_load_si512(q + 64 * j);
     scale = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales)));
@@ -175,21 +163,17 @@ SY_AVX512 void tile_pair(const uint8_t* panel_a, const uint8_t* panel_b, int64_t
     for (int t = 0; t < NT; ++t) {
       const int8_t* a = xv + (b * NT + t) * kQK;
       const int32_t corr = xc[b * NT + t];
-      __m512i even_a = _mm512_set1_epi32(corr), odd_a = _mm512_setzero_si512();
-      __m512i even_b = _mm512_set1_epi32(corr), odd_b = _mm512_setzero_si512();
-#pragma GCC unroll 4
-      for (int j = 0; j < 8; j += 2) {
-        const __m512i x0 = bcast4(a + 4 * j), x1 = bcast4(a + 4 * j + 4);
-        even_a = _mm512_dpbusd_epi32(even_a, wa[j], x0);
-        odd_a = _mm512_dpbusd_epi32(odd_a, wa[j + 1], x1);
-        even_b = _mm512_dpbusd_epi32(even_b, wb[j], x0);
-        odd_b = _mm512_dpbusd_epi32(odd_b, wb[j + 1], x1);
+      // Two panels already make two independent chains: no even/odd split.
+      __m512i sum_a = _mm512_set1_epi32(corr), sum_b = sum_a;
+#pragma GCC unroll 8
+      for (int j = 0; j < 8; ++j) {
+        const __m512i x = bcast4(a + 4 * j);
+        sum_a = _mm512_dpbusd_epi32(sum_a, wa[j], x);
+        sum_b = _mm512_dpbusd_epi32(sum_b, wb[j], x);
       }
       const __m512 xscale = _mm512_set1_ps(xs[b * NT + t]);
-      acc_a[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(even_a, odd_a)), _mm512_mul_ps(sa, xscale),
-                                 acc_a[t]);
-      acc_b[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(even_b, odd_b)), _mm512_mul_ps(sb, xscale),
-                                 acc_b[t]);
+      acc_a[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_a), _mm512_mul_ps(sa, xscale), acc_a[t]);
+      acc_b[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_b), _mm512_mul_ps(sb, xscale), acc_b[t]);
     }
   }
   for (int t = 0; t < NT; ++t) {
