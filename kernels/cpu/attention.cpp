@@ -73,9 +73,7 @@ SY_AVX512F void attention_avx512(const float* q, const float* const* k_rows, con
     const float* k = k_rows[j] + offset;
     __m512 s = _mm512_setzero_ps();
     for (int c = 0; c < C; ++c) s = _mm512_fmadd_ps(qv[c], _mm512_loadu_ps(k + 16 * c), s);
-    alignas(64) float lanes[16];
-    _mm512_store_ps(lanes, s);
-    scores[j] = reduce16(lanes) * scale;
+    scores[j] = _mm512_reduce_add_ps(s) * scale;  // the same pairwise order as reduce16
   }
   const float inv = softmax_with_sink(scores, n, sink);
   __m512 acc[C];

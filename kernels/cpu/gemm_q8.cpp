@@ -63,8 +63,18 @@ size_t panel_bytes_of(int64_t cols) {
   return (raw + 63) / 64 * 64;
 }
 
+uint32_t load_u32(const void* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+void store_u32(void* p, uint32_t v) { std::memcpy(p, &v, 4); }
+
+// Four bytes at a time (the byte lanes of a uint32 never mix: shifts by 4 are masked).
 void pack_mxfp4(const uint8_t* src, size_t row_bytes, int64_t n_rows, int64_t blocks, int64_t p, uint8_t* panel) {
   using F = PanelFormat<WType::kMXFP4>;
+  constexpr uint32_t kLow = 0x0F0F0F0Fu, kHigh = 0xF0F0F0F0u;
   uint8_t* scales = panel + blocks * F::kValueBytes;
   for (int l = 0; l < kPanelRows; ++l) {
     const int64_t r = p * kPanelRows + l;
@@ -72,18 +82,17 @@ void pack_mxfp4(const uint8_t* src, size_t row_bytes, int64_t n_rows, int64_t bl
     for (int64_t b = 0; b < blocks; ++b) {
       uint8_t* v = panel + b * F::kValueBytes + 4 * l;
       if (!row) {  // code 0 is +0.0, scale 0
-        for (int c = 0; c < 4; ++c) std::memset(v + 64 * c, 0, 4);
+        for (int c = 0; c < 4; ++c) store_u32(v + 64 * c, 0);
         scales[b * 16 + l] = 0;
         continue;
       }
+      // Columns 0..15 are the low nibbles of qs[0..15], 16..31 the high ones.
       const uint8_t* qs = row[b].qs;
-      for (int i = 0; i < 4; ++i) {
-        // Columns 0..15 are the low nibbles of qs[0..15], 16..31 the high ones.
-        v[0 * 64 + i] = static_cast<uint8_t>((qs[i] & 15) | (qs[4 + i] & 15) << 4);
-        v[1 * 64 + i] = static_cast<uint8_t>((qs[8 + i] & 15) | (qs[12 + i] & 15) << 4);
-        v[2 * 64 + i] = static_cast<uint8_t>((qs[i] >> 4) | (qs[4 + i] & 0xF0));
-        v[3 * 64 + i] = static_cast<uint8_t>((qs[8 + i] >> 4) | (qs[12 + i] & 0xF0));
-      }
+      const uint32_t q0 = load_u32(qs), q1 = load_u32(qs + 4), q2 = load_u32(qs + 8), q3 = load_u32(qs + 12);
+      store_u32(v + 0 * 64, (q0 & kLow) | (q1 & kLow) << 4);
+      store_u32(v + 1 * 64, (q2 & kLow) | (q3 & kLow) << 4);
+      store_u32(v + 2 * 64, (q0 >> 4 & kLow) | (q1 & kHigh));
+      store_u32(v + 3 * 64, (q2 >> 4 & kLow) | (q3 & kHigh));
       scales[b * 16 + l] = row[b].e;
     }
   }
@@ -99,9 +108,8 @@ void pack_q8(const uint8_t* src, size_t row_bytes, int64_t n_rows, int64_t block
       uint8_t* v = panel + b * F::kValueBytes + 4 * l;
       const uint16_t d = row ? row[b].d : uint16_t{0};
       std::memcpy(scales + b * 32 + 2 * l, &d, 2);
-      for (int j = 0; j < 8; ++j)
-        for (int i = 0; i < 4; ++i)
-          v[64 * j + i] = row ? static_cast<uint8_t>(row[b].qs[4 * j + i] ^ 0x80) : uint8_t{0x80};
+      for (int j = 0; j < 8; ++j)  // q + 128 is q with its sign bit flipped
+        store_u32(v + 64 * j, (row ? load_u32(row[b].qs + 4 * j) : 0u) ^ 0x80808080u);
     }
   }
 }
