@@ -156,11 +156,12 @@ TEST_P(GemmQ8, ResultsDoNotDependOnBatchOrRowRange) {
       for (int64_t r = 0; r < rows; ++r)
         ASSERT_EQ(shuffled[static_cast<size_t>(i * rows + r)], all[static_cast<size_t>(order[static_cast<size_t>(i)] * rows + r)]);
 
-    // One and two tokens take the two-panel path; row ranges cover whole,
+    // One to four tokens take the two-panel path; row ranges cover whole,
     // partial and odd numbers of panels.
     for (int32_t t = 0; t < n; ++t) {
-      const int32_t picked[] = {t, (t * 5 + 3) % static_cast<int32_t>(n)};
-      for (size_t count : {size_t{1}, size_t{2}}) {
+      const int32_t m = static_cast<int32_t>(n);
+      const int32_t picked[] = {t, (t * 5 + 3) % m, (t * 7 + 1) % m, (t + 4) % m};
+      for (size_t count : {size_t{1}, size_t{2}, size_t{3}, size_t{4}}) {
         for (auto [r0, r1] : {std::pair<int64_t, int64_t>{0, rows}, {16, rows}, {32, 40}, {16, 32}}) {
           const int64_t width = r1 - r0;
           std::vector<float> part(count * static_cast<size_t>(width), NAN);
