@@ -77,7 +77,8 @@ int run_info(const std::string& path) {
             << "  experts " << hp->n_expert << " (used " << hp->n_expert_used << "), expert_ff " << hp->n_ff_exp << "\n"
             << "  rope base " << hp->rope_base << ", yarn " << (hp->yarn ? "on" : "off") << " (factor "
             << 1.0f / hp->rope_freq_scale << ", original ctx " << hp->n_ctx_orig << "), rms_eps " << hp->rms_eps << "\n";
-  auto model = le::model::Model::load(std::shared_ptr<const le::gguf::File>(std::move(*file)));
+  // Shapes only: no packing (that would take seconds and the model's size in memory).
+  auto model = le::model::Model::load(std::shared_ptr<const le::gguf::File>(std::move(*file)), {.pack_weights = false});
   std::cout << "weights:       " << (model ? "all present with expected shapes" : "error: " + model.error()) << "\n";
   return model ? 0 : kFailure;
 }

@@ -101,7 +101,8 @@ std::expected<std::unique_ptr<Model>, std::string> Model::load(const std::string
   return load(std::shared_ptr<const gguf::File>(std::move(*f)));
 }
 
-std::expected<std::unique_ptr<Model>, std::string> Model::load(std::shared_ptr<const gguf::File> file) {
+std::expected<std::unique_ptr<Model>, std::string> Model::load(std::shared_ptr<const gguf::File> file,
+                                                               const LoadOptions& options) {
   auto hp = HyperParams::from_gguf(*file);
   if (!hp) return std::unexpected(hp.error());
   std::unique_ptr<Model> m(new Model());
@@ -143,6 +144,7 @@ std::expected<std::unique_ptr<Model>, std::string> Model::load(std::shared_ptr<c
     l.down_bias = ld.vec(p + "ffn_down_exps.bias", {E, X});
   }
   if (!ld.error.empty()) return std::unexpected(ld.error);
+  if (!options.pack_weights) return m;
 
   std::vector<PackedWeights::Item> items{{&m->output_, m->output_.rows}};
   for (LayerWeights& l : m->layers_) {

@@ -67,7 +67,18 @@ struct LayerWeights {
 
 class Model {
  public:
-  static std::expected<std::unique_ptr<Model>, std::string> load(std::shared_ptr<const gguf::File> file);
+  struct LoadOptions {
+    // Pack the Q8_0/MXFP4 matrices for the fast path (seconds and about the
+    // file's size in memory for a large model). Off: the views only, to
+    // validate a file, not to run it (fast-path experts would fall back to
+    // the reference arithmetic).
+    bool pack_weights = true;
+  };
+  static std::expected<std::unique_ptr<Model>, std::string> load(std::shared_ptr<const gguf::File> file,
+                                                               const LoadOptions& options);
+  static std::expected<std::unique_ptr<Model>, std::string> load(std::shared_ptr<const gguf::File> file) {
+    return load(std::move(file), LoadOptions{});
+  }
   static std::expected<std::unique_ptr<Model>, std::string> load(const std::string& path);
   ~Model();
 
