@@ -55,6 +55,26 @@ void QuantizedActivations::quantize(const float* x, int64_t n_rows, int64_t cols
   }
 }
 
+void TiledActivations::gather(const QuantizedActivations& x, std::span<const int32_t> tokens) {
+  n_ = tokens.empty() ? x.rows() : static_cast<int64_t>(tokens.size());
+  blocks_ = x.blocks();
+  values_.resize(static_cast<size_t>(n_ * blocks_ * kQK));
+  scales_.resize(static_cast<size_t>(n_ * blocks_));
+  corrections_.resize(static_cast<size_t>(n_ * blocks_));
+  for (int64_t tb = 0; tb < n_; tb += kTileTokens) {
+    const int64_t nt = std::min<int64_t>(kTileTokens, n_ - tb);
+    for (int64_t t = 0; t < nt; ++t) {
+      const int64_t row = tokens.empty() ? tb + t : tokens[static_cast<size_t>(tb + t)];
+      for (int64_t b = 0; b < blocks_; ++b) {
+        const int64_t i = tb * blocks_ + b * nt + t;
+        std::memcpy(&values_[static_cast<size_t>(i * kQK)], x.values(row) + b * kQK, kQK);
+        scales_[static_cast<size_t>(i)] = x.scales(row)[b];
+        corrections_[static_cast<size_t>(i)] = x.corrections(row)[b];
+      }
+    }
+  }
+}
+
 namespace {
 
 template <WType T>
@@ -142,11 +162,10 @@ void unpack_block(const uint8_t* panel, int64_t blocks, int64_t b, int l, uint8_
 // The AVX-512 kernel's arithmetic, one (row, token) at a time: exact int32
 // block sums, then acc = fma(sum, w_scale * x_scale, acc) in block order.
 template <WType T>
-void gemm_portable(const uint8_t* panels, int64_t r0, int64_t r1, const QuantizedActivations& x,
-                   std::span<const int32_t> tokens, float* y, int64_t y_stride) {
-  const int64_t blocks = x.blocks();
+void gemm_portable(const uint8_t* panels, int64_t r0, int64_t r1, const TiledActivations& x, float* y,
+                   int64_t y_stride) {
+  const int64_t blocks = x.blocks(), n = x.tokens();
   const size_t pb = panel_bytes_of<T>(x.cols());
-  const int64_t n = tokens.empty() ? x.rows() : static_cast<int64_t>(tokens.size());
   std::vector<uint8_t> w(static_cast<size_t>(blocks * kQK));
   std::vector<float> ws(static_cast<size_t>(blocks));
   for (int64_t r = r0; r < r1; ++r) {
@@ -155,13 +174,15 @@ void gemm_portable(const uint8_t* panels, int64_t r0, int64_t r1, const Quantize
       unpack_block<T>(panel, blocks, b, static_cast<int>(r % kPanelRows), &w[static_cast<size_t>(b * kQK)],
                       &ws[static_cast<size_t>(b)]);
     for (int64_t i = 0; i < n; ++i) {
-      const int64_t t = tokens.empty() ? i : tokens[static_cast<size_t>(i)];
-      const int8_t* xv = x.values(t);
+      const int64_t tb = i / TiledActivations::kTileTokens * TiledActivations::kTileTokens;
+      const int64_t nt = std::min<int64_t>(TiledActivations::kTileTokens, n - tb), t = i - tb;
       float acc = 0.0f;
       for (int64_t b = 0; b < blocks; ++b) {
-        int32_t dot = x.corrections(t)[b];
-        for (int k = 0; k < kQK; ++k) dot += w[static_cast<size_t>(b * kQK + k)] * xv[b * kQK + k];
-        acc = std::fma(static_cast<float>(dot), ws[static_cast<size_t>(b)] * x.scales(t)[b], acc);
+        const int64_t at = b * nt + t;
+        const int8_t* xv = x.values(tb) + at * kQK;
+        int32_t dot = x.corrections(tb)[at];
+        for (int k = 0; k < kQK; ++k) dot += w[static_cast<size_t>(b * kQK + k)] * xv[k];
+        acc = std::fma(static_cast<float>(dot), ws[static_cast<size_t>(b)] * x.scales(tb)[at], acc);
       }
       y[i * y_stride + (r - r0)] = acc;
     }
@@ -187,13 +208,20 @@ void pack_panels(WType type, const uint8_t* src, size_t row_bytes, int64_t n_row
   }
 }
 
+void gemm_packed(WType type, const uint8_t* panels, int64_t row_begin, int64_t row_end, const TiledActivations& x,
+                 float* y, int64_t y_stride) {
+  if (row_end <= row_begin || x.tokens() == 0) return;
+  if (use_avx512()) return detail::gemm_packed_avx512vnni(type, panels, row_begin, row_end, x, y, y_stride);
+  if (type == WType::kMXFP4) return gemm_portable<WType::kMXFP4>(panels, row_begin, row_end, x, y, y_stride);
+  gemm_portable<WType::kQ8_0>(panels, row_begin, row_end, x, y, y_stride);
+}
+
 void gemm_packed(WType type, const uint8_t* panels, int64_t row_begin, int64_t row_end, const QuantizedActivations& x,
                  std::span<const int32_t> tokens, float* y, int64_t y_stride) {
-  if (row_end <= row_begin || x.rows() == 0) return;
-  if (use_avx512())
-    return detail::gemm_packed_avx512vnni(type, panels, row_begin, row_end, x, tokens, y, y_stride);
-  if (type == WType::kMXFP4) return gemm_portable<WType::kMXFP4>(panels, row_begin, row_end, x, tokens, y, y_stride);
-  gemm_portable<WType::kQ8_0>(panels, row_begin, row_end, x, tokens, y, y_stride);
+  thread_local TiledActivations tiled;
+  TiledActivations& tx = tiled;
+  tx.gather(x, tokens);
+  gemm_packed(type, panels, row_begin, row_end, tx, y, y_stride);
 }
 
 const char* gemm_q8_kernel_name() { return use_avx512() ? "avx512vnni" : "portable"; }

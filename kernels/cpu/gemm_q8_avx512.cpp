@@ -13,9 +13,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <vector>
-
-#include "sy/kernels/cpu/aligned_allocator.hpp"
 
 #include "gemm_q8_impl.hpp"
 
@@ -32,7 +29,7 @@ bool cpu_has_avx512vnni() {
 
 namespace {
 
-constexpr int kMaxTokens = 8;
+constexpr int kMaxTokens = TiledActivations::kTileTokens;
 
 // E2M1 values doubled (ggml's kvalues_mxfp4) + 128, the 16 repeated 4 times.
 struct alignas(64) Mxfp4Table {
@@ -45,35 +42,6 @@ constexpr Mxfp4Table make_mxfp4_table() {
   return t;
 }
 constexpr Mxfp4Table kMxfp4Table = make_mxfp4_table();
-
-// The call's tokens regrouped per tile of up to kMaxTokens, block-major
-// within the tile: block b of the tile's token t at values[(b * nt + t) * 32],
-// scales[b * nt + t], corrections[b * nt + t]. One base pointer per array and
-// compile-time offsets leave the general registers free.
-struct TileActivations {
-  std::vector<int8_t, AlignedAllocator<int8_t>> values;
-  std::vector<float, AlignedAllocator<float>> scales;
-  std::vector<int32_t, AlignedAllocator<int32_t>> corrections;
-
-  void gather(const QuantizedActivations& x, std::span<const int32_t> tokens, int64_t n) {
-    const int64_t blocks = x.blocks();
-    values.resize(static_cast<size_t>(n * blocks * kQK));
-    scales.resize(static_cast<size_t>(n * blocks));
-    corrections.resize(static_cast<size_t>(n * blocks));
-    for (int64_t tb = 0; tb < n; tb += kMaxTokens) {
-      const int64_t nt = std::min<int64_t>(kMaxTokens, n - tb);
-      for (int64_t t = 0; t < nt; ++t) {
-        const int64_t row = tokens.empty() ? tb + t : tokens[static_cast<size_t>(tb + t)];
-        for (int64_t b = 0; b < blocks; ++b) {
-          const int64_t i = tb * blocks + b * nt + t;
-          std::memcpy(&values[static_cast<size_t>(i * kQK)], x.values(row) + b * kQK, kQK);
-          scales[static_cast<size_t>(i)] = x.scales(row)[b];
-          corrections[static_cast<size_t>(i)] = x.corrections(row)[b];
-        }
-      }
-    }
-  }
-};
 
 template <WType T>
 SY_AVX512 __attribute__((always_inline)) inline void load_block(const uint8_t* q, const uint8_t* scales, __m512i lut,
@@ -103,7 +71,7 @@ SY_AVX512 inline __m512i bcast4(const int8_t* p) {
   return _mm512_set1_epi32(v);
 }
 
-// out[t] = panel · token t for the NT tokens of a tile (TileActivations layout).
+// out[t] = panel · token t for the NT tokens of a tile (TiledActivations layout).
 template <WType T, int NT>
 SY_AVX512 void tile(const uint8_t* panel, int64_t blocks, const int8_t* xv, const float* xs, const int32_t* xc,
                     __m512i lut, __m512* out) {
@@ -198,20 +166,17 @@ SY_AVX512 void tile_n(int nt, const uint8_t* panel, int64_t blocks, const int8_t
 }
 
 template <WType T>
-SY_AVX512 void run(const uint8_t* panels, int64_t r0, int64_t r1, const QuantizedActivations& x,
-                   std::span<const int32_t> tokens, float* y, int64_t y_stride) {
+SY_AVX512 void run(const uint8_t* panels, int64_t r0, int64_t r1, const TiledActivations& x, float* y,
+                   int64_t y_stride) {
   const __m512i lut = _mm512_load_si512(kMxfp4Table.bytes);
-  const int64_t n = tokens.empty() ? x.rows() : static_cast<int64_t>(tokens.size());
+  const int64_t n = x.tokens();
   const int64_t blocks = x.blocks();
   const size_t pb = panel_bytes(T, x.cols());
-  thread_local TileActivations tiles;
-  TileActivations& tx = tiles;
-  tx.gather(x, tokens, n);
   int64_t r = r0;
   if (n <= 4) {
-    const int8_t* xv = tx.values.data();
-    const float* xs = tx.scales.data();
-    const int32_t* xc = tx.corrections.data();
+    const int8_t* xv = x.values(0);
+    const float* xs = x.scales(0);
+    const int32_t* xc = x.corrections(0);
     for (; r + kPanelRows < r1; r += 2 * kPanelRows) {
       const uint8_t* panel = panels + static_cast<size_t>(r / kPanelRows) * pb;
       const int nr = static_cast<int>(std::min<int64_t>(2 * kPanelRows, r1 - r)) - kPanelRows;
@@ -236,8 +201,7 @@ SY_AVX512 void run(const uint8_t* panels, int64_t r0, int64_t r1, const Quantize
     for (int64_t tb = 0; tb < n; tb += kMaxTokens) {
       const int nt = static_cast<int>(std::min<int64_t>(kMaxTokens, n - tb));
       __m512 out[kMaxTokens];
-      tile_n<T>(nt, panel, blocks, tx.values.data() + tb * blocks * kQK, tx.scales.data() + tb * blocks,
-                tx.corrections.data() + tb * blocks, lut, out);
+      tile_n<T>(nt, panel, blocks, x.values(tb), x.scales(tb), x.corrections(tb), lut, out);
       for (int t = 0; t < nt; ++t) _mm512_mask_storeu_ps(y + (tb + t) * y_stride + (r - r0), rows_mask, out[t]);
     }
   }
@@ -267,10 +231,9 @@ SY_AVX512 void quantize_row_avx512(const float* x, int64_t blocks, int8_t* value
 }
 
 SY_AVX512 void gemm_packed_avx512vnni(WType type, const uint8_t* panels, int64_t row_begin, int64_t row_end,
-                                      const QuantizedActivations& x, std::span<const int32_t> tokens, float* y,
-                                      int64_t y_stride) {
-  if (type == WType::kMXFP4) return run<WType::kMXFP4>(panels, row_begin, row_end, x, tokens, y, y_stride);
-  run<WType::kQ8_0>(panels, row_begin, row_end, x, tokens, y, y_stride);
+                                      const TiledActivations& x, float* y, int64_t y_stride) {
+  if (type == WType::kMXFP4) return run<WType::kMXFP4>(panels, row_begin, row_end, x, y, y_stride);
+  run<WType::kQ8_0>(panels, row_begin, row_end, x, y, y_stride);
 }
 
 }  // namespace sy::kernels::cpu::detail

@@ -41,8 +41,7 @@ inline float mxfp4_scale(uint8_t e) { return e < 2 ? 0.0f : e8m0_to_f32_half(e);
 
 bool cpu_has_avx512vnni();
 void gemm_packed_avx512vnni(WType type, const uint8_t* panels, int64_t row_begin, int64_t row_end,
-                            const QuantizedActivations& x, std::span<const int32_t> tokens, float* y,
-                            int64_t y_stride);
+                            const TiledActivations& x, float* y, int64_t y_stride);
 
 // One row of QuantizedActivations.
 void quantize_row_avx512(const float* x, int64_t blocks, int8_t* values, float* scales, int32_t* corrections);

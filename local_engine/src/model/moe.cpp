@@ -125,12 +125,15 @@ void experts_fast(const HyperParams& hp, const LayerWeights& w, const float* u, 
   // would see the pool worker's own, empty, instance.)
   struct Scratch {
     kernels::cpu::QuantizedActivations uq, aq;
+    std::vector<kernels::cpu::TiledActivations> tiles;  // per active expert, shared by its row blocks
     std::vector<float> act;
   };
   thread_local Scratch scratch;
   kernels::cpu::QuantizedActivations& uq = scratch.uq;
   kernels::cpu::QuantizedActivations& aq = scratch.aq;
+  std::vector<kernels::cpu::TiledActivations>& tiles = scratch.tiles;
   std::vector<float>& act = scratch.act;
+  if (tiles.size() < active.size()) tiles.resize(active.size());
   uq.quantize(u, T, E, pool);
 
   // act[assignment][F]: SwiGLU of gate and up.
@@ -145,18 +148,22 @@ void experts_fast(const HyperParams& hp, const LayerWeights& w, const float* u, 
       for (int64_t i = 0; i < n_items; ++i) item(i);
     }
   };
+  run(static_cast<int64_t>(active.size()), [&](int64_t i) {
+    tiles[static_cast<size_t>(i)].gather(uq, active[static_cast<size_t>(i)].tokens);
+  });
   run(static_cast<int64_t>(active.size()) * f_blocks, [&](int64_t item) {
     const Active& a = active[static_cast<size_t>(item / f_blocks)];
+    const kernels::cpu::TiledActivations& x = tiles[static_cast<size_t>(item / f_blocks)];
     const int r0 = static_cast<int>(item % f_blocks) * f_block, r1 = std::min(F, r0 + f_block);
     const int n = static_cast<int>(a.tokens.size());
     thread_local std::vector<float> g, up;
     g.resize(static_cast<size_t>(n) * f_block);
     up.resize(static_cast<size_t>(n) * f_block);
     const int64_t base = static_cast<int64_t>(a.expert) * F;
-    kernels::cpu::gemm_packed(w.gate_exps.type, PackedWeights::group(w.gate_exps, a.expert, F), r0, r1, uq, a.tokens,
-                              g.data(), f_block);
-    kernels::cpu::gemm_packed(w.up_exps.type, PackedWeights::group(w.up_exps, a.expert, F), r0, r1, uq, a.tokens,
-                              up.data(), f_block);
+    kernels::cpu::gemm_packed(w.gate_exps.type, PackedWeights::group(w.gate_exps, a.expert, F), r0, r1, x, g.data(),
+                              f_block);
+    kernels::cpu::gemm_packed(w.up_exps.type, PackedWeights::group(w.up_exps, a.expert, F), r0, r1, x, up.data(),
+                              f_block);
     const float* gb = &w.gate_bias[static_cast<size_t>(base)];
     const float* ub = &w.up_bias[static_cast<size_t>(base)];
     for (int i = 0; i < n; ++i) {
@@ -170,18 +177,22 @@ void experts_fast(const HyperParams& hp, const LayerWeights& w, const float* u, 
 
   aq.quantize(act.data(), assignments, F, pool);
   const int e_blocks = (E + e_block - 1) / e_block;
+  run(static_cast<int64_t>(active.size()), [&](int64_t i) {  // expert i's assignments are rows first.. of aq
+    const Active& a = active[static_cast<size_t>(i)];
+    thread_local std::vector<int32_t> rows;
+    rows.resize(a.tokens.size());
+    std::iota(rows.begin(), rows.end(), a.first);
+    tiles[static_cast<size_t>(i)].gather(aq, rows);
+  });
   run(static_cast<int64_t>(active.size()) * e_blocks, [&](int64_t item) {
     const Active& a = active[static_cast<size_t>(item / e_blocks)];
     const int r0 = static_cast<int>(item % e_blocks) * e_block, r1 = std::min(E, r0 + e_block);
     const int n = static_cast<int>(a.tokens.size());
-    thread_local std::vector<int32_t> rows;
     thread_local std::vector<float> d;
-    rows.resize(static_cast<size_t>(n));
-    std::iota(rows.begin(), rows.end(), a.first);
     d.resize(static_cast<size_t>(n) * e_block);
     const int64_t base = static_cast<int64_t>(a.expert) * E;
-    kernels::cpu::gemm_packed(w.down_exps.type, PackedWeights::group(w.down_exps, a.expert, E), r0, r1, aq, rows,
-                              d.data(), e_block);
+    kernels::cpu::gemm_packed(w.down_exps.type, PackedWeights::group(w.down_exps, a.expert, E), r0, r1,
+                              tiles[static_cast<size_t>(item / e_blocks)], d.data(), e_block);
     const float* db = &w.down_bias[static_cast<size_t>(base)];
     const auto& assigned = rt.by_expert[static_cast<size_t>(a.expert)];
     for (int i = 0; i < n; ++i) {

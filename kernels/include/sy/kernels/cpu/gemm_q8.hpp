@@ -54,6 +54,31 @@ class QuantizedActivations {
   std::vector<int32_t, AlignedAllocator<int32_t>> corrections_;
 };
 
+// Some tokens of a QuantizedActivations regrouped the way gemm_packed reads
+// them: tiles of up to kTileTokens tokens, block-major within a tile (block b
+// of the tile's token t at index tile_base + b * nt + t, values 32 bytes per
+// index). Gather once and share it across every row range of the same call.
+class TiledActivations {
+ public:
+  static constexpr int kTileTokens = 8;
+  // tokens: rows of x, in output order; empty means all rows of x.
+  void gather(const QuantizedActivations& x, std::span<const int32_t> tokens = {});
+
+  int64_t tokens() const { return n_; }
+  int64_t blocks() const { return blocks_; }
+  int64_t cols() const { return blocks_ * 32; }
+  // Tile starting at token tb (a multiple of kTileTokens).
+  const int8_t* values(int64_t tb) const { return values_.data() + tb * blocks_ * 32; }
+  const float* scales(int64_t tb) const { return scales_.data() + tb * blocks_; }
+  const int32_t* corrections(int64_t tb) const { return corrections_.data() + tb * blocks_; }
+
+ private:
+  int64_t n_ = 0, blocks_ = 0;
+  std::vector<int8_t, AlignedAllocator<int8_t>> values_;
+  std::vector<float, AlignedAllocator<float>> scales_;
+  std::vector<int32_t, AlignedAllocator<int32_t>> corrections_;
+};
+
 inline constexpr int kPanelRows = 16;
 
 inline int64_t panel_count(int64_t rows) { return (rows + kPanelRows - 1) / kPanelRows; }
@@ -67,10 +92,13 @@ size_t panel_bytes(WType type, int64_t cols);
 void pack_panels(WType type, const uint8_t* src, size_t row_bytes, int64_t n_rows, int64_t cols, int64_t p0,
                  int64_t p1, uint8_t* dst);
 
-// y[i * y_stride + (r - row_begin)] = W[r] · x[tokens[i]] for r in [row_begin, row_end)
-// and every i; `tokens` empty means all rows of x in order. `panels` is the
-// packed matrix (panel 0), with x.cols() columns; row_begin % 16 == 0.
-// Single-threaded: callers split rows across threads.
+// y[i * y_stride + (r - row_begin)] = W[r] · token i of x for r in [row_begin, row_end)
+// and every token. `panels` is the packed matrix (panel 0), with x.cols()
+// columns; row_begin % 16 == 0. Single-threaded: callers split rows across
+// threads and share x.
+void gemm_packed(WType type, const uint8_t* panels, int64_t row_begin, int64_t row_end, const TiledActivations& x,
+                 float* y, int64_t y_stride);
+// The same for rows `tokens` of x (empty: all), gathered per call.
 void gemm_packed(WType type, const uint8_t* panels, int64_t row_begin, int64_t row_end, const QuantizedActivations& x,
                  std::span<const int32_t> tokens, float* y, int64_t y_stride);
 
