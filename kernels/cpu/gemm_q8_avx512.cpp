@@ -1,8 +1,8 @@
 // AVX-512 VNNI kernel for gemm_packed (layout: gemm_q8_impl.hpp). A tile is
-// one 16-row panel times up to 8 tokens: per block the panel's weights are
-// expanded once into 8 registers (16 rows x 4 columns each) and reused by
-// every token of the tile, whose 4-column activation groups are broadcast
-// straight from memory into VPDPBUSD. Each token's int32 block sums start
+// one 16-row panel times up to 8 tokens, or two panels times up to 4: per
+// block a panel's weights are expanded once into 8 registers (16 rows x 4
+// columns each) and reused by every token of the tile, whose 4-column
+// activation groups are broadcast into VPDPBUSD. Each token's int32 block sums start
 // from its correction -128 * sum(q), so they come out exact; one convert and
 // one FMA per (panel, token, block) then scale them into the float sums.
 // GCC 12's own AVX-512 headers trip -Wuninitialized on _mm512_undefined_ps()
