@@ -4,12 +4,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
-#include <limits>
 
 #include "gguf/strcat.hpp"
 #include "sy/kernels/cpu/gemm_q8.hpp"
 #include "sy/kernels/cpu/thread_pool.hpp"
+#include "sy/local_engine/memory_headroom.hpp"
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22
@@ -35,17 +34,6 @@ void advise_pages(const uint8_t* p, size_t n, int advice) {
   if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, advice);
 }
 
-uint64_t mem_available_bytes() {
-  std::ifstream in("/proc/meminfo");
-  for (std::string key; in >> key;) {
-    uint64_t kb = 0;
-    in >> kb;
-    if (key == "MemAvailable:") return kb * 1024;
-    in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
-  }
-  return std::numeric_limits<uint64_t>::max();  // unknown: let the allocation decide
-}
-
 }  // namespace
 
 const uint8_t* PackedWeights::group(const MatrixView& packed, int64_t g, int64_t group_rows) {
@@ -61,12 +49,13 @@ std::expected<std::unique_ptr<PackedWeights>, std::string> PackedWeights::pack(s
     if (kernels::cpu::is_block_type(it.view->type)) total += packed_size(*it.view, it.group_rows);
   if (total == 0) return std::unique_ptr<PackedWeights>(new PackedWeights(nullptr, 0));
   // The packed copy is resident by design (anonymous memory, no swap-in from
-  // the file): a model that does not fit is refused here, with the numbers,
-  // instead of being killed by the OOM killer halfway through packing.
-  const uint64_t available = mem_available_bytes();
+  // the file): a model that does not fit, in the machine or in the container's
+  // memory limit, is refused here with the numbers instead of being killed by
+  // the OOM killer halfway through packing.
+  const uint64_t available = memory_headroom_bytes();
   if (total > available)
     return std::unexpected(cat("the model's packed weights need ", total / 1000000, " MB of memory but only ",
-                               available / 1000000, " MB is available (MemAvailable)"));
+                               available / 1000000, " MB is available (MemAvailable, or the cgroup memory limit)"));
   void* base = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (base == MAP_FAILED) return std::unexpected(cat("cannot allocate ", total, " bytes for the packed weights"));
   // Decode streams every selected expert's panels: 2 MB pages keep the page
