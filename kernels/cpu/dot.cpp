@@ -77,22 +77,8 @@ __attribute__((target("avx2,fma,f16c"))) float dot_f32_avx2(const float* a, cons
   return s;
 }
 
-__attribute__((target("avx2,fma"))) void axpy_f32_avx2(float a, const float* x, float* y, int64_t n) {
-  const __m256 va = _mm256_set1_ps(a);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
-  for (; i < n; ++i) y[i] += a * x[i];
-}
-
 }  // namespace
 #endif
-
-void axpy_f32(float a, const float* x, float* y, int64_t n) {
-#if defined(__x86_64__)
-  if (has_avx2()) return axpy_f32_avx2(a, x, y, n);
-#endif
-  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
-}
 
 float dot_f32(const float* a, const float* b, int64_t n) {
 #if defined(__x86_64__)

@@ -132,7 +132,6 @@ using namespace testing;
 TEST(ModelContext, SmallBatchesAndSlidingWindowRingsMatchFullPrefill) {
   const auto prompts = prompt_tokens();
   const auto& full = all_logits(NumericPath::kReference);
-  const size_t V = static_cast<size_t>(tiny_model().hparams().n_vocab);
   ContextOptions o{1024, KvType::kF32, NumericPath::kReference};
   o.max_batch = 5;  // SWA layers keep only 8 + 5 positions
   Context ctx(tiny_model(), o, &test_pool());

@@ -16,8 +16,6 @@ bool has_avx2();
 void dequantize_row(WType type, const void* row, float* out, int64_t n);
 
 float dot_f32(const float* a, const float* b, int64_t n);
-// y[i] += a * x[i]
-void axpy_f32(float a, const float* x, float* y, int64_t n);
 // Portable versions, exposed so tests can compare them with the dispatched ones.
 float dot_f32_portable(const float* a, const float* b, int64_t n);
 
