@@ -4,18 +4,6 @@
 
 namespace sy::kernels::cpu {
 
-namespace {
-
-void run(ThreadPool* pool, int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
-  if (pool) {
-    pool->parallel_for(n, grain, fn);
-  } else {
-    fn(0, n);
-  }
-}
-
-}  // namespace
-
 int64_t row_grain(int64_t rows, const ThreadPool* pool) {
   const int64_t threads = pool ? pool->size() : 1;
   const int64_t r = kPanelRows;
@@ -38,7 +26,7 @@ void matmul_q8_many(std::span<const Q8Output> outs, const QuantizedActivations& 
   std::vector<Block> blocks;
   for (const Q8Output& o : outs)
     for (int64_t r = 0; r < o.w->rows; r += grain) blocks.push_back({&o, r, std::min(o.w->rows, r + grain)});
-  run(pool, static_cast<int64_t>(blocks.size()), 1, [&](int64_t b, int64_t e) {
+  parallel_for(pool, static_cast<int64_t>(blocks.size()), 1, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       const Block& blk = blocks[static_cast<size_t>(i)];
       const MatrixView& w = *blk.out->w;
@@ -65,7 +53,7 @@ void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, Mat
     matmul_q8(packed, xq, y, pool);
     return;
   }
-  run(pool, w.rows, row_grain(w.rows, pool), [&](int64_t r0, int64_t r1) {
+  parallel_for(pool, w.rows, row_grain(w.rows, pool), [&](int64_t r0, int64_t r1) {
     thread_local std::vector<float> buf;
     if (w.type != WType::kF32 && buf.size() < static_cast<size_t>(w.cols)) buf.resize(static_cast<size_t>(w.cols));
     for (int64_t r = r0; r < r1; ++r) {

@@ -129,4 +129,12 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
   wait_until([&] { return inside_.load() == 0; });
 }
 
+void parallel_for(ThreadPool* pool, int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  if (pool) {
+    pool->parallel_for(n, grain, fn);
+  } else if (n > 0) {
+    fn(0, n);
+  }
+}
+
 }  // namespace sy::kernels::cpu

@@ -232,10 +232,8 @@ void Scheduler::run_step() {
       sampled[r] = sampling[r]->sampler.sample(std::span<const float>(logits.data() + r * V, V));
     }
   };
-  if (pool_ && sampling.size() > 1)
-    pool_->parallel_for(static_cast<int64_t>(sampling.size()), 1, sample_rows);
-  else
-    sample_rows(0, static_cast<int64_t>(sampling.size()));
+  kernels::cpu::parallel_for(sampling.size() > 1 ? pool_ : nullptr, static_cast<int64_t>(sampling.size()), 1,
+                             sample_rows);
 
   size_t row = 0;
   std::vector<std::pair<Active*, std::string>> leaving;

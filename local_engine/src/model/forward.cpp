@@ -29,14 +29,6 @@ kernels::RopeParams rope_params(const HyperParams& hp, float base) {
   return p;
 }
 
-void run(kernels::cpu::ThreadPool* pool, int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
-  if (pool) {
-    pool->parallel_for(n, 1, fn);
-  } else {
-    fn(0, n);
-  }
-}
-
 }  // namespace
 
 Forward::Forward(const Model& model, NumericPath path, kernels::cpu::ThreadPool* pool)
@@ -157,7 +149,7 @@ void Forward::attention_block(int il, std::vector<float>& x, const std::vector<R
   o.resize(static_cast<size_t>(T) * Q);
   const float scale = 1.0f / std::sqrt(static_cast<float>(D));
   const int group = H / HKV;
-  run(pool_, static_cast<int64_t>(T) * H, [&](int64_t begin, int64_t end) {
+  kernels::cpu::parallel_for(pool_, static_cast<int64_t>(T) * H, 1, [&](int64_t begin, int64_t end) {
     // The row pointers of the current token's keys and values, shared by its
     // heads; quantised caches are converted once per token, not per head.
     thread_local std::vector<const float*> k_rows, v_rows;

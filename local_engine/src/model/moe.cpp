@@ -140,13 +140,9 @@ void experts_fast(const HyperParams& hp, const LayerWeights& w, const float* u, 
   act.resize(static_cast<size_t>(assignments) * F);  // every element is written below
   const int f_blocks = (F + f_block - 1) / f_block;
   auto run = [&](int64_t n_items, auto&& item) {
-    if (pool) {
-      pool->parallel_for(n_items, 1, [&](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; ++i) item(i);
-      });
-    } else {
-      for (int64_t i = 0; i < n_items; ++i) item(i);
-    }
+    kernels::cpu::parallel_for(pool, n_items, 1, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) item(i);
+    });
   };
   run(static_cast<int64_t>(active.size()), [&](int64_t i) {
     tiles[static_cast<size_t>(i)].gather(uq, active[static_cast<size_t>(i)].tokens);

@@ -52,4 +52,7 @@ class ThreadPool {
   std::atomic<int64_t> next_{0};
 };
 
+// fn over [0, n) on `pool`, or on the calling thread when pool is null.
+void parallel_for(ThreadPool* pool, int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+
 }  // namespace sy::kernels::cpu
