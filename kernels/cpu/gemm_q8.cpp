@@ -48,11 +48,7 @@ void QuantizedActivations::quantize(const float* x, int64_t n_rows, int64_t cols
       }
     }
   };
-  if (pool && n_rows >= 8) {
-    pool->parallel_for(n_rows, 4, rows);
-  } else {
-    rows(0, n_rows);
-  }
+  parallel_for(n_rows >= 8 ? pool : nullptr, n_rows, 4, rows);
 }
 
 void TiledActivations::gather(const QuantizedActivations& x, std::span<const int32_t> tokens) {
@@ -91,46 +87,35 @@ uint32_t load_u32(const void* p) {
 
 void store_u32(void* p, uint32_t v) { std::memcpy(p, &v, 4); }
 
-// Four bytes at a time (the byte lanes of a uint32 never mix: shifts by 4 are masked).
-void pack_mxfp4(const uint8_t* src, size_t row_bytes, int64_t n_rows, int64_t blocks, int64_t p, uint8_t* panel) {
-  using F = PanelFormat<WType::kMXFP4>;
+// One row's block into its panel slot. Four bytes at a time: the byte lanes
+// of a uint32 never mix (shifts by 4 are masked).
+void pack_block(const BlockMxfp4& blk, uint8_t* v, uint8_t* scales, int l) {
   constexpr uint32_t kLow = 0x0F0F0F0Fu, kHigh = 0xF0F0F0F0u;
-  uint8_t* scales = panel + blocks * F::kValueBytes;
-  for (int l = 0; l < kPanelRows; ++l) {
-    const int64_t r = p * kPanelRows + l;
-    const auto* row = r < n_rows ? reinterpret_cast<const BlockMxfp4*>(src + static_cast<size_t>(r) * row_bytes) : nullptr;
-    for (int64_t b = 0; b < blocks; ++b) {
-      uint8_t* v = panel + b * F::kValueBytes + 4 * l;
-      if (!row) {  // code 0 is +0.0, scale 0
-        for (int c = 0; c < 4; ++c) store_u32(v + 64 * c, 0);
-        scales[b * 16 + l] = 0;
-        continue;
-      }
-      // Columns 0..15 are the low nibbles of qs[0..15], 16..31 the high ones.
-      const uint8_t* qs = row[b].qs;
-      const uint32_t q0 = load_u32(qs), q1 = load_u32(qs + 4), q2 = load_u32(qs + 8), q3 = load_u32(qs + 12);
-      store_u32(v + 0 * 64, (q0 & kLow) | (q1 & kLow) << 4);
-      store_u32(v + 1 * 64, (q2 & kLow) | (q3 & kLow) << 4);
-      store_u32(v + 2 * 64, (q0 >> 4 & kLow) | (q1 & kHigh));
-      store_u32(v + 3 * 64, (q2 >> 4 & kLow) | (q3 & kHigh));
-      scales[b * 16 + l] = row[b].e;
-    }
-  }
+  // Columns 0..15 are the low nibbles of qs[0..15], 16..31 the high ones.
+  const uint32_t q0 = load_u32(blk.qs), q1 = load_u32(blk.qs + 4), q2 = load_u32(blk.qs + 8), q3 = load_u32(blk.qs + 12);
+  store_u32(v + 0 * 64, (q0 & kLow) | (q1 & kLow) << 4);
+  store_u32(v + 1 * 64, (q2 & kLow) | (q3 & kLow) << 4);
+  store_u32(v + 2 * 64, (q0 >> 4 & kLow) | (q1 & kHigh));
+  store_u32(v + 3 * 64, (q2 >> 4 & kLow) | (q3 & kHigh));
+  scales[l] = blk.e;
 }
 
-void pack_q8(const uint8_t* src, size_t row_bytes, int64_t n_rows, int64_t blocks, int64_t p, uint8_t* panel) {
-  using F = PanelFormat<WType::kQ8_0>;
+void pack_block(const BlockQ8_0& blk, uint8_t* v, uint8_t* scales, int l) {
+  for (int j = 0; j < 8; ++j) store_u32(v + 64 * j, load_u32(blk.qs + 4 * j) ^ 0x80808080u);  // q + 128
+  std::memcpy(scales + 2 * l, &blk.d, 2);
+}
+
+// Rows past n_rows are packed from an all-zero block: weight 0, scale 0.
+template <WType T, class Block>
+void pack_panel(const uint8_t* src, size_t row_bytes, int64_t n_rows, int64_t blocks, int64_t p, uint8_t* panel) {
+  using F = PanelFormat<T>;
+  static constexpr Block kZero{};
   uint8_t* scales = panel + blocks * F::kValueBytes;
   for (int l = 0; l < kPanelRows; ++l) {
     const int64_t r = p * kPanelRows + l;
-    const auto* row = r < n_rows ? reinterpret_cast<const BlockQ8_0*>(src + static_cast<size_t>(r) * row_bytes) : nullptr;
-    for (int64_t b = 0; b < blocks; ++b) {
-      uint8_t* v = panel + b * F::kValueBytes + 4 * l;
-      const uint16_t d = row ? row[b].d : uint16_t{0};
-      std::memcpy(scales + b * 32 + 2 * l, &d, 2);
-      for (int j = 0; j < 8; ++j)  // q + 128 is q with its sign bit flipped
-        store_u32(v + 64 * j, (row ? load_u32(row[b].qs + 4 * j) : 0u) ^ 0x80808080u);
-    }
+    const auto* row = r < n_rows ? reinterpret_cast<const Block*>(src + static_cast<size_t>(r) * row_bytes) : nullptr;
+    for (int64_t b = 0; b < blocks; ++b)
+      pack_block(row ? row[b] : kZero, panel + b * F::kValueBytes + 4 * l, scales + b * F::kScaleBytes, l);
   }
 }
 
@@ -201,9 +186,9 @@ void pack_panels(WType type, const uint8_t* src, size_t row_bytes, int64_t n_row
   for (int64_t p = p0; p < p1; ++p) {
     uint8_t* panel = dst + static_cast<size_t>(p) * pb;
     if (type == WType::kMXFP4) {
-      pack_mxfp4(src, row_bytes, n_rows, cols / kQK, p, panel);
+      pack_panel<WType::kMXFP4, BlockMxfp4>(src, row_bytes, n_rows, cols / kQK, p, panel);
     } else {
-      pack_q8(src, row_bytes, n_rows, cols / kQK, p, panel);
+      pack_panel<WType::kQ8_0, BlockQ8_0>(src, row_bytes, n_rows, cols / kQK, p, panel);
     }
   }
 }
@@ -214,14 +199,6 @@ void gemm_packed(WType type, const uint8_t* panels, int64_t row_begin, int64_t r
   if (use_avx512()) return detail::gemm_packed_avx512vnni(type, panels, row_begin, row_end, x, y, y_stride);
   if (type == WType::kMXFP4) return gemm_portable<WType::kMXFP4>(panels, row_begin, row_end, x, y, y_stride);
   gemm_portable<WType::kQ8_0>(panels, row_begin, row_end, x, y, y_stride);
-}
-
-void gemm_packed(WType type, const uint8_t* panels, int64_t row_begin, int64_t row_end, const QuantizedActivations& x,
-                 std::span<const int32_t> tokens, float* y, int64_t y_stride) {
-  thread_local TiledActivations tiled;
-  TiledActivations& tx = tiled;
-  tx.gather(x, tokens);
-  gemm_packed(type, panels, row_begin, row_end, tx, y, y_stride);
 }
 
 const char* gemm_q8_kernel_name() { return use_avx512() ? "avx512vnni" : "portable"; }

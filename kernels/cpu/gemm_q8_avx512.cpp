@@ -87,21 +87,9 @@ SY_AVX512 void tile(const uint8_t* panel, int64_t blocks, const int8_t* xv, cons
     const int8_t* a = xv + b * NT * kQK;
 #pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) {
-      __m512i sum;
-      if constexpr (NT <= 2) {
-        // Few tokens: two chains, so the multiply-adds' latency overlaps.
-        __m512i even = _mm512_set1_epi32(xc[b * NT + t]), odd = _mm512_setzero_si512();
-#pragma GCC unroll 4
-        for (int j = 0; j < 8; j += 2) {
-          even = _mm512_dpbusd_epi32(even, w[j], bcast4(a + t * kQK + 4 * j));
-          odd = _mm512_dpbusd_epi32(odd, w[j + 1], bcast4(a + t * kQK + 4 * j + 4));
-        }
-        sum = _mm512_add_epi32(even, odd);
-      } else {
-        sum = _mm512_set1_epi32(xc[b * NT + t]);
+      __m512i sum = _mm512_set1_epi32(xc[b * NT + t]);
 #pragma GCC unroll 8
-        for (int j = 0; j < 8; ++j) sum = _mm512_dpbusd_epi32(sum, w[j], bcast4(a + t * kQK + 4 * j));
-      }
+      for (int j = 0; j < 8; ++j) sum = _mm512_dpbusd_epi32(sum, w[j], bcast4(a + t * kQK + 4 * j));
       const __m512 scale = _mm512_mul_ps(wscale, _mm512_set1_ps(xs[b * NT + t]));
       acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), scale, acc[t]);
     }

@@ -57,6 +57,14 @@ std::vector<uint8_t, AlignedAllocator<uint8_t>> pack(const Weights& w, int64_t r
   return panels;
 }
 
+// gemm_packed on rows `tokens` of q (empty: all), regrouped as the engine does.
+void gemm(WType type, const uint8_t* panels, int64_t r0, int64_t r1, const QuantizedActivations& q,
+          std::span<const int32_t> tokens, float* y, int64_t y_stride) {
+  TiledActivations tiled;
+  tiled.gather(q, tokens);
+  gemm_packed(type, panels, r0, r1, tiled, y, y_stride);
+}
+
 class GemmQ8 : public ::testing::TestWithParam<bool> {  // param: force the portable kernel
  protected:
   void SetUp() override { gemm_q8_force_portable(GetParam()); }
@@ -113,7 +121,7 @@ TEST_P(GemmQ8, MatchesDoubleReferenceOnOddShapes) {
           QuantizedActivations q;
           q.quantize(x.data(), n, cols);
           std::vector<float> y(static_cast<size_t>(n * rows), NAN);
-          gemm_packed(type, panels.data(), 0, rows, q, {}, y.data(), rows);
+          gemm(type, panels.data(), 0, rows, q, {}, y.data(), rows);
           for (int64_t t = 0; t < n; ++t) {
             for (int64_t r = 0; r < rows; ++r) {
               double ref = 0, mag = 0;
@@ -145,13 +153,13 @@ TEST_P(GemmQ8, ResultsDoNotDependOnBatchOrRowRange) {
     QuantizedActivations q;
     q.quantize(x.data(), n, cols);
     std::vector<float> all(static_cast<size_t>(n * rows));
-    gemm_packed(type, panels.data(), 0, rows, q, {}, all.data(), rows);
+    gemm(type, panels.data(), 0, rows, q, {}, all.data(), rows);
 
     std::vector<int32_t> order(static_cast<size_t>(n));
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), rng);
     std::vector<float> shuffled(static_cast<size_t>(n * rows));
-    gemm_packed(type, panels.data(), 0, rows, q, order, shuffled.data(), rows);
+    gemm(type, panels.data(), 0, rows, q, order, shuffled.data(), rows);
     for (int64_t i = 0; i < n; ++i)
       for (int64_t r = 0; r < rows; ++r)
         ASSERT_EQ(shuffled[static_cast<size_t>(i * rows + r)], all[static_cast<size_t>(order[static_cast<size_t>(i)] * rows + r)]);
@@ -165,7 +173,7 @@ TEST_P(GemmQ8, ResultsDoNotDependOnBatchOrRowRange) {
         for (auto [r0, r1] : {std::pair<int64_t, int64_t>{0, rows}, {16, rows}, {32, 40}, {16, 32}}) {
           const int64_t width = r1 - r0;
           std::vector<float> part(count * static_cast<size_t>(width), NAN);
-          gemm_packed(type, panels.data(), r0, r1, q, std::span<const int32_t>(picked, count), part.data(), width);
+          gemm(type, panels.data(), r0, r1, q, std::span<const int32_t>(picked, count), part.data(), width);
           for (size_t i = 0; i < count; ++i)
             for (int64_t r = r0; r < r1; ++r)
               ASSERT_EQ(part[i * static_cast<size_t>(width) + static_cast<size_t>(r - r0)],
@@ -192,9 +200,9 @@ TEST(GemmQ8Dispatch, SimdAndPortableAreBitIdentical) {
     QuantizedActivations q;
     q.quantize(x.data(), n, cols);
     std::vector<float> simd(static_cast<size_t>(n * rows)), portable(simd.size());
-    gemm_packed(type, panels.data(), 0, rows, q, {}, simd.data(), rows);
+    gemm(type, panels.data(), 0, rows, q, {}, simd.data(), rows);
     gemm_q8_force_portable(true);
-    gemm_packed(type, panels.data(), 0, rows, q, {}, portable.data(), rows);
+    gemm(type, panels.data(), 0, rows, q, {}, portable.data(), rows);
     gemm_q8_force_portable(false);
     for (size_t i = 0; i < simd.size(); ++i) ASSERT_EQ(simd[i], portable[i]) << i;
   }

@@ -68,7 +68,9 @@ TEST(EngineGenerate, GreedyMatchesLlamaCppAndReusesPrefix) {
       const size_t n = std::min(r->tokens.size(), want.size());
       EXPECT_EQ(std::vector<int32_t>(r->tokens.begin(), r->tokens.begin() + static_cast<long>(n)),
                 std::vector<int32_t>(want.begin(), want.begin() + static_cast<long>(n)));
-      if (attempt == 1) EXPECT_EQ(r->cached_prompt_tokens, static_cast<int>(prompt.size()) - 1);
+      if (attempt == 1) {
+        EXPECT_EQ(r->cached_prompt_tokens, static_cast<int>(prompt.size()) - 1);
+      }
     }
   }
 }
@@ -126,7 +128,9 @@ TEST(EngineChat, CountsTokensAndStreamsDeltas) {
   EXPECT_LE(r->completion_tokens, 12);
   EXPECT_EQ(r->content, streamed_content);
   EXPECT_EQ(r->reasoning_content, streamed_reasoning);
-  if (r->completion_tokens == 12) EXPECT_EQ(r->finish_reason, "length");
+  if (r->completion_tokens == 12) {
+    EXPECT_EQ(r->finish_reason, "length");
+  }
   const auto stats = e.stats();
   EXPECT_EQ(stats.active_sequences, 0);
   EXPECT_GT(stats.kv_bytes_used, 0u);

@@ -98,9 +98,6 @@ void pack_panels(WType type, const uint8_t* src, size_t row_bytes, int64_t n_row
 // threads and share x.
 void gemm_packed(WType type, const uint8_t* panels, int64_t row_begin, int64_t row_end, const TiledActivations& x,
                  float* y, int64_t y_stride);
-// The same for rows `tokens` of x (empty: all), gathered per call.
-void gemm_packed(WType type, const uint8_t* panels, int64_t row_begin, int64_t row_end, const QuantizedActivations& x,
-                 std::span<const int32_t> tokens, float* y, int64_t y_stride);
 
 // Which kernel gemm_packed runs: "avx512vnni" or "portable".
 const char* gemm_q8_kernel_name();
