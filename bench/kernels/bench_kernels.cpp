@@ -2,8 +2,17 @@
 // weight bytes streamed for 1 token (decode) and GMAC/s for token tiles
 // (prefill), per weight type and thread count. Weights are packed into panels
 // in anonymous memory with 2 MB pages, as the engine does at load.
+// Then, on one thread, whether compute hides behind memory reads at all: a
+// read loop doing k VPDPBUSD per cache line, streamed from DRAM and from L2,
+// beside the rate if their times simply added up.
 // Usage: sy_bench_kernels [threads] [MiB]
+// GCC 12's AVX-512 headers trip -Wuninitialized inside their reduce helpers (a known false positive).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <immintrin.h>
 #include <sys/mman.h>
+
+#include <algorithm>
+#include <cstring>
 
 #include <chrono>
 #include <cstdio>
@@ -64,6 +73,45 @@ void run(WType type, const char* name, int64_t cols, int64_t mib, ThreadPool& po
   munmap(packed, packed_bytes);
 }
 
+// GB/s reading `bytes` with k multiply-adds per 64-byte line, best of `reps`.
+__attribute__((target("avx512f,avx512vnni"))) double read_with_work(const uint8_t* p, size_t bytes, int k, int reps) {
+  double best = 0;
+  for (int rep = 0; rep < reps; ++rep) {
+    __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
+    const __m512i w = _mm512_set1_epi8(3);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < bytes; i += 256)
+      for (int c = 0; c < 4; ++c) {
+        const __m512i x = _mm512_load_si512(p + i + 64 * c);
+        acc[c] = _mm512_add_epi32(acc[c], x);
+        for (int j = 0; j < k; ++j) acc[c] = _mm512_dpbusd_epi32(acc[c], x, w);
+      }
+    const double dt = seconds(t0);
+    volatile int sink = _mm512_reduce_add_epi32(_mm512_add_epi32(_mm512_add_epi32(acc[0], acc[1]), acc[2]));
+    (void)sink;
+    best = std::max(best, static_cast<double>(bytes) / dt / 1e9);
+  }
+  return best;
+}
+
+void overlap() {
+  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512vnni")) return;
+  const size_t big = size_t{512} << 20, small = size_t{256} << 10;
+  void* mem = mmap(nullptr, big, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return;
+  madvise(mem, big, MADV_HUGEPAGE);
+  std::memset(mem, 1, big);
+  const auto* p = static_cast<const uint8_t*>(mem);
+  const double read_only = read_with_work(p, big, 0, 3);
+  std::printf("overlap, 1 thread: read alone %.1f GB/s\n", read_only);
+  for (int k : {1, 2, 4, 8}) {
+    const double stream = read_with_work(p, big, k, 3), cached = read_with_work(p, small, k, 200);
+    std::printf("  %d VPDPBUSD/line: streamed %6.1f GB/s, in L2 %6.1f GB/s, if times added %6.1f, if hidden %6.1f\n", k,
+                stream, cached, 1.0 / (1.0 / read_only + 1.0 / cached), std::min(read_only, cached));
+  }
+  munmap(mem, big);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -75,5 +123,6 @@ int main(int argc, char** argv) {
   run(WType::kMXFP4, "mxfp4", 2880, mib, pool);
   run(WType::kQ8_0, "q8_0", 2880, mib, pool);
   run(WType::kQ8_0, "q8_0", 4096, mib, pool);  // attention output projection
+  overlap();
   return 0;
 }
