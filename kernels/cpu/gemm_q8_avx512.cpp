@@ -5,12 +5,15 @@
 // activation groups are broadcast into VPDPBUSD. Each token's int32 block sums start
 // from its correction -128 * sum(q), so they come out exact; one convert and
 // one FMA per (panel, token, block) then scale them into the float sums.
-// Each weight stream is prefetched into L2 kPrefetchBytes ahead, continuing
-// into the panel the stream reads next. The hardware prefetcher alone falls
+// Each weight stream is prefetched kPrefetchBytes ahead (to all cache levels),
+// continuing into the panel the stream reads next. The hardware prefetcher alone falls
 // behind once a tile does more than one token's arithmetic per byte: with it,
 // 2 threads streaming 512 MiB went from 17-29 to 22-47 GB/s at 8 tokens and
 // from 33-39 to 39-49 GB/s at 2-3 tokens (sy_bench_kernels, interleaved runs);
-// one token gained less than the run-to-run noise.
+// one token gained less than the run-to-run noise. T0 rather than T1 and
+// 4 KB rather than 2 or 8: the MoE of a one-token step took ~7 % less time
+// (1.22-1.25 vs 1.32-1.33 ms per layer, variants alternated per step in one
+// process; three runs of four), and 2 / 8 KB were no better.
 // GCC 12's own AVX-512 headers trip -Wuninitialized on _mm512_undefined_ps()
 // inside _mm512_cvtepi32_ps once inlined here (a known false positive).
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -62,12 +65,12 @@ SY_AVX512 __attribute__((always_inline)) inline void prefetch_ahead(const uint8_
   int64_t at = b * kValueBytes + kPrefetchBytes;
   const uint8_t* p = at < value_bytes ? panel + at : panel + next + (at - value_bytes);
 #pragma GCC unroll 8
-  for (int64_t c = 0; c < kValueBytes; c += 64) _mm_prefetch(reinterpret_cast<const char*>(p + c), _MM_HINT_T1);
+  for (int64_t c = 0; c < kValueBytes; c += 64) _mm_prefetch(reinterpret_cast<const char*>(p + c), _MM_HINT_T0);
   // Scales: one line serves 64 / kScaleBytes blocks.
   at = (b + kPrefetchBytes / kValueBytes) * kScaleBytes;
   if (at % 64 < kScaleBytes) {
     p = at < blocks * kScaleBytes ? panel + value_bytes + at : panel + next + value_bytes + (at - blocks * kScaleBytes);
-    _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T1);
+    _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0);
   }
 }
 
