@@ -38,18 +38,16 @@ Forward::Forward(const Model& model, NumericPath path, kernels::cpu::ThreadPool*
       rope_full_(rope_params(model.hparams(), model.hparams().rope_base)),
       rope_swa_(rope_params(model.hparams(), model.hparams().rope_base_swa)) {}
 
-void Forward::matmul(const MatrixView& w, const float* x, int n_tokens, float* y) {
-  if (path_ == NumericPath::kFast && w.panels) return matmul_shared({{&w, y}}, x, n_tokens);
-  const MatmulMode mode = path_ == NumericPath::kFast ? MatmulMode::kQuantizedActivations : MatmulMode::kReference;
-  kernels::cpu::matmul(w, x, n_tokens, y, mode, pool_);
-}
+void Forward::matmul(const MatrixView& w, const float* x, int n_tokens, float* y) { matmul_shared({{&w, y}}, x, n_tokens); }
 
 void Forward::matmul_shared(std::initializer_list<std::pair<const MatrixView*, float*>> outs, const float* x,
                             int n_tokens) {
-  bool all_blocks = path_ == NumericPath::kFast;
-  for (const auto& [w, y] : outs) all_blocks = all_blocks && w->panels;
-  if (!all_blocks) {
-    for (const auto& [w, y] : outs) matmul(*w, x, n_tokens, y);
+  const bool fast = path_ == NumericPath::kFast;
+  bool all_packed = fast;
+  for (const auto& [w, y] : outs) all_packed = all_packed && w->panels;
+  if (!all_packed) {  // reference path, or weights without panels (F32, unpacked)
+    const MatmulMode mode = fast ? MatmulMode::kQuantizedActivations : MatmulMode::kReference;
+    for (const auto& [w, y] : outs) kernels::cpu::matmul(*w, x, n_tokens, y, mode, pool_);
     return;
   }
   kernels::cpu::QuantizedActivations& xq = buf_.xq;

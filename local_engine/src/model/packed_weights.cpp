@@ -21,9 +21,9 @@ using sy::local_engine::detail::cat;
 
 namespace {
 
-size_t packed_size(const MatrixView& v, int64_t group_rows) {
-  return static_cast<size_t>(v.rows / group_rows) * static_cast<size_t>(kernels::cpu::panel_count(group_rows)) *
-         kernels::cpu::panel_bytes(v.type, v.cols);
+// Bytes of one group's panels (groups are packed one after another).
+size_t group_bytes(const MatrixView& v, int64_t group_rows) {
+  return static_cast<size_t>(kernels::cpu::panel_count(group_rows)) * kernels::cpu::panel_bytes(v.type, v.cols);
 }
 
 // madvise over the whole pages inside [p, p + n).
@@ -38,15 +38,15 @@ void advise_pages(const uint8_t* p, size_t n, int advice) {
 
 const uint8_t* PackedWeights::group(const MatrixView& packed, int64_t g, int64_t group_rows) {
   if (!packed.panels) return nullptr;
-  return packed.panels + static_cast<size_t>(g) * static_cast<size_t>(kernels::cpu::panel_count(group_rows)) *
-                             kernels::cpu::panel_bytes(packed.type, packed.cols);
+  return packed.panels + static_cast<size_t>(g) * group_bytes(packed, group_rows);
 }
 
 std::expected<std::unique_ptr<PackedWeights>, std::string> PackedWeights::pack(std::span<const Item> items,
                                                                                int threads) {
   size_t total = 0;
   for (const Item& it : items)
-    if (kernels::cpu::is_block_type(it.view->type)) total += packed_size(*it.view, it.group_rows);
+    if (kernels::cpu::is_block_type(it.view->type))
+      total += static_cast<size_t>(it.view->rows / it.group_rows) * group_bytes(*it.view, it.group_rows);
   if (total == 0) return std::unique_ptr<PackedWeights>(new PackedWeights(nullptr, 0));
   // The packed copy is resident by design (anonymous memory, no swap-in from
   // the file): a model that does not fit, in the machine or in the container's
@@ -72,18 +72,18 @@ std::expected<std::unique_ptr<PackedWeights>, std::string> PackedWeights::pack(s
     const size_t src_bytes = static_cast<size_t>(v.rows) * v.row_bytes;
     advise_pages(v.data, src_bytes, MADV_POPULATE_READ);  // one bulk read instead of a fault per 64 KB
     const int64_t groups = v.rows / it.group_rows, per_group = kernels::cpu::panel_count(it.group_rows);
-    const size_t group_bytes = static_cast<size_t>(per_group) * kernels::cpu::panel_bytes(v.type, v.cols);
+    const size_t bytes = group_bytes(v, it.group_rows);
     pool.parallel_for(groups * per_group, 8, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e;) {
         const int64_t g = i / per_group, p0 = i % per_group, p1 = std::min(per_group, p0 + (e - i));
         kernels::cpu::pack_panels(v.type, v.data + static_cast<size_t>(g * it.group_rows) * v.row_bytes, v.row_bytes,
-                                  it.group_rows, v.cols, p0, p1, next + static_cast<size_t>(g) * group_bytes);
+                                  it.group_rows, v.cols, p0, p1, next + static_cast<size_t>(g) * bytes);
         i += p1 - p0;
       }
     });
     advise_pages(v.data, src_bytes, MADV_DONTNEED);  // the file's copy leaves resident memory
     v.panels = next;
-    next += static_cast<size_t>(groups) * group_bytes;
+    next += static_cast<size_t>(groups) * bytes;
   }
   return out;
 }
