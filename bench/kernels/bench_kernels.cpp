@@ -5,8 +5,9 @@
 // Then, on one thread, whether compute hides behind memory reads at all: a
 // read loop doing k VPDPBUSD per cache line, streamed from DRAM and from L2,
 // beside the rate if their times simply added up.
-// Usage: sy_bench_kernels [threads] [MiB] [portable]
-// ("portable": the kernel CPUs without AVX-512 VNNI/VBMI run, forced here.)
+// Usage: sy_bench_kernels [threads] [MiB] [avx512vnni|avx2|portable]
+// (forces that kernel: the figures a CPU without AVX-512 VNNI/VBMI, or without
+// AVX2, would see from its kernel.)
 // GCC 12's AVX-512 headers trip -Wuninitialized inside their reduce helpers (a known false positive).
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
@@ -118,7 +119,13 @@ void overlap() {
 int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 1;
   const int64_t mib = argc > 2 ? std::atoll(argv[2]) : 256;
-  if (argc > 3 && std::strcmp(argv[3], "portable") == 0) gemm_q8_force_portable(true);
+  if (argc > 3) {
+    const auto kernel = parse_gemm_kernel(argv[3]);
+    if (!kernel || !gemm_q8_force_kernel(*kernel)) {
+      std::fprintf(stderr, "sy_bench_kernels: kernel '%s' is unknown or not supported by this CPU\n", argv[3]);
+      return 2;
+    }
+  }
   ThreadPool pool(threads);
   std::printf("gemm_packed kernel %s, %d threads, %lld MiB of weights\n", gemm_q8_kernel_name(), threads,
               static_cast<long long>(mib));

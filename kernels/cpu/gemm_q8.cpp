@@ -25,6 +25,20 @@ void quantize_row_portable(const float* x, int64_t blocks, int8_t* v, float* s, 
   }
 }
 
+std::atomic<GemmKernel> g_forced{GemmKernel::kAuto};
+
+GemmKernel best_kernel() {
+  static const GemmKernel kBest = detail::cpu_has_avx512vnni() ? GemmKernel::kAvx512Vnni
+                                  : detail::cpu_has_avx2()      ? GemmKernel::kAvx2
+                                                                : GemmKernel::kPortable;
+  return kBest;
+}
+
+GemmKernel active_kernel() {
+  const GemmKernel forced = g_forced.load(std::memory_order_relaxed);
+  return forced == GemmKernel::kAuto ? best_kernel() : forced;
+}
+
 }  // namespace
 
 void QuantizedActivations::quantize(const float* x, int64_t n_rows, int64_t cols, ThreadPool* pool) {
@@ -35,16 +49,16 @@ void QuantizedActivations::quantize(const float* x, int64_t n_rows, int64_t cols
   values_.resize(static_cast<size_t>(rows_ * blocks_ * kQK));
   scales_.resize(static_cast<size_t>(rows_ * blocks_));
   corrections_.resize(static_cast<size_t>(rows_ * blocks_));
-  const bool simd = detail::cpu_has_avx512vnni();
+  const GemmKernel kernel = active_kernel();
   auto rows = [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       int8_t* v = values_.data() + r * blocks_ * kQK;
       float* s = scales_.data() + r * blocks_;
       int32_t* c = corrections_.data() + r * blocks_;
-      if (simd) {
-        detail::quantize_row_avx512(x + r * cols, blocks_, v, s, c);
-      } else {
-        quantize_row_portable(x + r * cols, blocks_, v, s, c);
+      switch (kernel) {
+        case GemmKernel::kAvx512Vnni: detail::quantize_row_avx512(x + r * cols, blocks_, v, s, c); break;
+        case GemmKernel::kAvx2: detail::quantize_row_avx2(x + r * cols, blocks_, v, s, c); break;
+        default: quantize_row_portable(x + r * cols, blocks_, v, s, c); break;
       }
     }
   };
@@ -119,10 +133,6 @@ void pack_panel(const uint8_t* src, size_t row_bytes, int64_t n_rows, int64_t bl
   }
 }
 
-std::atomic<bool> g_force_portable{false};
-
-bool use_avx512() { return !g_force_portable.load(std::memory_order_relaxed) && detail::cpu_has_avx512vnni(); }
-
 // Row l of a panel's block b as unsigned w + 128, and its scale.
 template <WType T>
 void unpack_block(const uint8_t* panel, int64_t blocks, int64_t b, int l, uint8_t* w, float* scale) {
@@ -144,7 +154,7 @@ void unpack_block(const uint8_t* panel, int64_t blocks, int64_t b, int l, uint8_
   }
 }
 
-// The AVX-512 kernel's arithmetic, one (row, token) at a time: exact int32
+// The SIMD kernels' arithmetic, one (row, token) at a time: exact int32
 // block sums, then acc = fma(sum, w_scale * x_scale, acc) in block order.
 template <WType T>
 void gemm_portable(const uint8_t* panels, int64_t r0, int64_t r1, const TiledActivations& x, float* y,
@@ -196,13 +206,43 @@ void pack_panels(WType type, const uint8_t* src, size_t row_bytes, int64_t n_row
 void gemm_packed(WType type, const uint8_t* panels, int64_t row_begin, int64_t row_end, const TiledActivations& x,
                  float* y, int64_t y_stride) {
   if (row_end <= row_begin || x.tokens() == 0) return;
-  if (use_avx512()) return detail::gemm_packed_avx512vnni(type, panels, row_begin, row_end, x, y, y_stride);
+  switch (active_kernel()) {
+    case GemmKernel::kAvx512Vnni: return detail::gemm_packed_avx512vnni(type, panels, row_begin, row_end, x, y, y_stride);
+    case GemmKernel::kAvx2: return detail::gemm_packed_avx2(type, panels, row_begin, row_end, x, y, y_stride);
+    default: break;
+  }
   if (type == WType::kMXFP4) return gemm_portable<WType::kMXFP4>(panels, row_begin, row_end, x, y, y_stride);
   gemm_portable<WType::kQ8_0>(panels, row_begin, row_end, x, y, y_stride);
 }
 
-const char* gemm_q8_kernel_name() { return use_avx512() ? "avx512vnni" : "portable"; }
+bool gemm_kernel_supported(GemmKernel k) {
+  switch (k) {
+    case GemmKernel::kAvx512Vnni: return detail::cpu_has_avx512vnni();
+    case GemmKernel::kAvx2: return detail::cpu_has_avx2();
+    default: return true;
+  }
+}
 
-void gemm_q8_force_portable(bool on) { g_force_portable.store(on); }
+bool gemm_q8_force_kernel(GemmKernel k) {
+  if (!gemm_kernel_supported(k)) return false;
+  g_forced.store(k);
+  return true;
+}
+
+const char* gemm_q8_kernel_name() {
+  switch (active_kernel()) {
+    case GemmKernel::kAvx512Vnni: return "avx512vnni";
+    case GemmKernel::kAvx2: return "avx2";
+    default: return "portable";
+  }
+}
+
+std::optional<GemmKernel> parse_gemm_kernel(std::string_view name) {
+  if (name == "auto") return GemmKernel::kAuto;
+  if (name == "avx512vnni") return GemmKernel::kAvx512Vnni;
+  if (name == "avx2") return GemmKernel::kAvx2;
+  if (name == "portable") return GemmKernel::kPortable;
+  return std::nullopt;
+}
 
 }  // namespace sy::kernels::cpu

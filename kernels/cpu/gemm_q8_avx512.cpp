@@ -52,28 +52,6 @@ constexpr Mxfp4Table make_mxfp4_table() {
 }
 constexpr Mxfp4Table kMxfp4Table = make_mxfp4_table();
 
-constexpr int64_t kPrefetchBytes = 4096;
-
-// Prefetches what a panel stream reads kPrefetchBytes after block b's values
-// and scales; past the panel's values it moves on to the panel `next` bytes
-// further, which the same stream reads next.
-template <WType T>
-SY_AVX512 __attribute__((always_inline)) inline void prefetch_ahead(const uint8_t* panel, int64_t blocks, int64_t b,
-                                                                    int64_t next) {
-  constexpr int64_t kValueBytes = PanelFormat<T>::kValueBytes, kScaleBytes = PanelFormat<T>::kScaleBytes;
-  const int64_t value_bytes = blocks * kValueBytes;
-  int64_t at = b * kValueBytes + kPrefetchBytes;
-  const uint8_t* p = at < value_bytes ? panel + at : panel + next + (at - value_bytes);
-#pragma GCC unroll 8
-  for (int64_t c = 0; c < kValueBytes; c += 64) _mm_prefetch(reinterpret_cast<const char*>(p + c), _MM_HINT_T0);
-  // Scales: one line serves 64 / kScaleBytes blocks.
-  at = (b + kPrefetchBytes / kValueBytes) * kScaleBytes;
-  if (at % 64 < kScaleBytes) {
-    p = at < blocks * kScaleBytes ? panel + value_bytes + at : panel + next + value_bytes + (at - blocks * kScaleBytes);
-    _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0);
-  }
-}
-
 template <WType T>
 SY_AVX512 __attribute__((always_inline)) inline void load_block(const uint8_t* q, const uint8_t* scales, __m512i lut,
                                                                 __m512i* w, __m512& scale) {

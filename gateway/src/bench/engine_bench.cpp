@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "sy/gateway/bench/engine_bench.hpp"
+#include "sy/kernels/cpu/gemm_q8.hpp"
 #include "sy/local_engine/engine_impl.hpp"
 
 namespace sy::gateway::bench {
@@ -110,6 +111,16 @@ EngineBenchResult run_engine_bench(const EngineBenchOptions& o) {
     res.error = "cannot read model " + o.model_path + ": " + ec.message();
     return res;
   }
+  const auto kernel = kernels::cpu::parse_gemm_kernel(o.cpu_kernel);
+  if (!kernel || !kernels::cpu::gemm_q8_force_kernel(*kernel)) {
+    res.error = "matrix kernel '" + o.cpu_kernel + "' is unknown or not supported by this CPU";
+    return res;
+  }
+  // The kernel choice is process-wide: put dispatch back however the run ends.
+  struct RestoreKernel {
+    ~RestoreKernel() { kernels::cpu::gemm_q8_force_kernel(kernels::cpu::GemmKernel::kAuto); }
+  } restore_kernel;
+  res.cpu_kernel = kernels::cpu::gemm_q8_kernel_name();
   int longest = o.ttft_prefix_tokens + o.ttft_suffix_tokens;
   for (int len : o.prefill_lengths) longest = std::max(longest, len);
   le::EngineOptions eo;

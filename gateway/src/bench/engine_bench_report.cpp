@@ -122,6 +122,11 @@ void add_engine_bench_options(CLI::App& app, EngineBenchOptions& o, bool& json) 
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--kv", o.kv_type, "KV cache elements: f32 | f16 | q8_0")->capture_default_str();
+  app.add_option("--kernel", o.cpu_kernel,
+                 "matrix kernel: auto | avx512vnni | avx2 | portable (a forced one shows what CPUs without the "
+                 "better ones get)")
+      ->check(CLI::IsMember({"auto", "avx512vnni", "avx2", "portable"}))
+      ->capture_default_str();
   app.add_flag("--json", json, "print one JSON object");
 }
 
@@ -139,6 +144,7 @@ nlohmann::json to_json(const EngineBenchResult& r) {
       {"model", r.model_path},
       {"threads", r.threads},
       {"machine", r.machine},
+      {"cpu_kernel", r.cpu_kernel},
       {"load_s", r.load_s},
       {"prefill_tok_s", main == r.prefill_tok_s.end() ? 0.0 : main->second},
       {"prefill_prompt_tokens", r.prefill_main_len},
@@ -170,7 +176,7 @@ std::string format_text(const EngineBenchResult& r) {
     out += line;
   };
   add("model     %s (%.2f GB), load %.2f s\n", r.model_path.c_str(), r.model_file_bytes / 1e9, r.load_s);
-  add("machine   %s, %d engine threads\n", r.machine.c_str(), r.threads);
+  add("machine   %s, %d engine threads, %s kernel\n", r.machine.c_str(), r.threads, r.cpu_kernel.c_str());
   for (auto [len, v] : r.prefill_tok_s) add("prefill   %4d tokens      %10.1f tok/s\n", len, v);
   add("decode    batch 1 (%d)    %10.2f tok/s\n", r.decode_tokens, r.decode_tok_s);
   for (auto [c, v] : r.aggregate_decode_tok_s)

@@ -65,13 +65,26 @@ void gemm(WType type, const uint8_t* panels, int64_t r0, int64_t r1, const Quant
   gemm_packed(type, panels, r0, r1, tiled, y, y_stride);
 }
 
-class GemmQ8 : public ::testing::TestWithParam<bool> {  // param: force the portable kernel
+constexpr GemmKernel kKernels[] = {GemmKernel::kAvx512Vnni, GemmKernel::kAvx2, GemmKernel::kPortable};
+
+std::string kernel_label(GemmKernel k) {
+  switch (k) {
+    case GemmKernel::kAvx512Vnni: return "Avx512Vnni";
+    case GemmKernel::kAvx2: return "Avx2";
+    default: return "Portable";
+  }
+}
+
+// Runs the suite on one kernel; kernels this CPU lacks are skipped.
+class GemmQ8 : public ::testing::TestWithParam<GemmKernel> {
  protected:
-  void SetUp() override { gemm_q8_force_portable(GetParam()); }
-  void TearDown() override { gemm_q8_force_portable(false); }
+  void SetUp() override {
+    if (!gemm_q8_force_kernel(GetParam())) GTEST_SKIP() << "this CPU lacks the " << kernel_label(GetParam()) << " kernel";
+  }
+  void TearDown() override { gemm_q8_force_kernel(GemmKernel::kAuto); }
 };
 
-TEST(GemmQ8Quantize, MatchesQ8_0Blocks) {
+TEST_P(GemmQ8, QuantizeMatchesQ8_0Blocks) {
   std::mt19937 rng(5);
   for (int64_t blocks : {1, 2, 3, 90}) {
     const int64_t cols = blocks * kQK;
@@ -185,28 +198,74 @@ TEST_P(GemmQ8, ResultsDoNotDependOnBatchOrRowRange) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Kernels, GemmQ8, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? std::string("Portable") : std::string("Dispatched"); });
+// Q8_0 weights of -128 (which ggml's quantiser never writes but a file may
+// hold) and activations of +-127 are the extremes of the int16 pair sums the
+// AVX2 kernel relies on: results must still be exact.
+TEST_P(GemmQ8, ExtremeQ8ValuesStayExact) {
+  const int64_t rows = 16, blocks = 4, cols = blocks * kQK, n = 2;
+  std::vector<BlockQ8_0> b(static_cast<size_t>(rows * blocks));
+  for (size_t i = 0; i < b.size(); ++i) {
+    b[i].d = f32_to_fp16(1.0f);
+    for (int k = 0; k < kQK; ++k) b[i].qs[k] = static_cast<int8_t>((i + static_cast<size_t>(k)) % 3 == 0 ? 127 : -128);
+  }
+  Weights w{WType::kQ8_0, {}, static_cast<size_t>(blocks) * sizeof(BlockQ8_0), dequant_ref(b)};
+  w.bytes.assign(reinterpret_cast<const uint8_t*>(b.data()), reinterpret_cast<const uint8_t*>(b.data() + b.size()));
+  const auto panels = pack(w, rows, cols);
+  std::vector<float> x(static_cast<size_t>(n * cols));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = (i % 5 < 2 ? -1.0f : 1.0f) * (i < x.size() / 2 ? 1.0f : 0.5f);
+  QuantizedActivations q;
+  q.quantize(x.data(), n, cols);
+  std::vector<float> y(static_cast<size_t>(n * rows), NAN);
+  gemm(WType::kQ8_0, panels.data(), 0, rows, q, {}, y.data(), rows);
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t r = 0; r < rows; ++r) {
+      double ref = 0;
+      for (int64_t k = 0; k < cols; ++k) ref += w.deq[static_cast<size_t>(r * cols + k)] * activation(q, t, k);
+      ASSERT_NEAR(y[static_cast<size_t>(t * rows + r)], ref, 1e-6 * std::fabs(ref) + 1e-3) << "t " << t << " r " << r;
+    }
+}
 
-// Both kernels run the same float operations in the same order: a model's
+INSTANTIATE_TEST_SUITE_P(Kernels, GemmQ8, ::testing::ValuesIn(kKernels),
+                         [](const auto& info) { return kernel_label(info.param); });
+
+// Every kernel runs the same float operations in the same order: a model's
 // outputs do not depend on which one the machine picks.
-TEST(GemmQ8Dispatch, SimdAndPortableAreBitIdentical) {
+TEST(GemmQ8Dispatch, AllKernelsAreBitIdentical) {
+  std::printf("[gemm_q8] dispatched kernel: %s\n", gemm_q8_kernel_name());
   std::mt19937 rng(31);
-  const int64_t rows = 40, blocks = 90, cols = blocks * kQK, n = 6;
+  const int64_t rows = 40, blocks = 90, cols = blocks * kQK, n = 11;
   for (WType type : {WType::kQ8_0, WType::kMXFP4}) {
     const Weights w = random_weights(type, rows, blocks, rng);
     const auto panels = pack(w, rows, cols);
     const auto x = random_activations(n, cols, rng);
-    QuantizedActivations q;
-    q.quantize(x.data(), n, cols);
-    std::vector<float> simd(static_cast<size_t>(n * rows)), portable(simd.size());
-    gemm(type, panels.data(), 0, rows, q, {}, simd.data(), rows);
-    gemm_q8_force_portable(true);
-    gemm(type, panels.data(), 0, rows, q, {}, portable.data(), rows);
-    gemm_q8_force_portable(false);
-    for (size_t i = 0; i < simd.size(); ++i) ASSERT_EQ(simd[i], portable[i]) << i;
+    std::vector<float> want;
+    for (GemmKernel k : {GemmKernel::kPortable, GemmKernel::kAvx2, GemmKernel::kAvx512Vnni}) {
+      if (!gemm_q8_force_kernel(k)) continue;
+      QuantizedActivations q;
+      q.quantize(x.data(), n, cols);
+      std::vector<float> y(static_cast<size_t>(n * rows), NAN);
+      gemm(type, panels.data(), 0, rows, q, {}, y.data(), rows);
+      gemm_q8_force_kernel(GemmKernel::kAuto);
+      if (want.empty()) want = y;
+      for (size_t i = 0; i < y.size(); ++i) ASSERT_EQ(y[i], want[i]) << kernel_label(k) << " " << i;
+    }
   }
-  std::printf("[gemm_q8] dispatched kernel: %s\n", gemm_q8_kernel_name());
+}
+
+TEST(GemmQ8Dispatch, KernelNamesParseAndUnsupportedOnesAreRefused) {
+  EXPECT_EQ(parse_gemm_kernel("avx2"), GemmKernel::kAvx2);
+  EXPECT_EQ(parse_gemm_kernel("avx512vnni"), GemmKernel::kAvx512Vnni);
+  EXPECT_EQ(parse_gemm_kernel("portable"), GemmKernel::kPortable);
+  EXPECT_EQ(parse_gemm_kernel("auto"), GemmKernel::kAuto);
+  EXPECT_FALSE(parse_gemm_kernel("sse2").has_value());
+  ASSERT_TRUE(gemm_q8_force_kernel(GemmKernel::kPortable));
+  EXPECT_STREQ(gemm_q8_kernel_name(), "portable");
+  for (GemmKernel k : {GemmKernel::kAvx2, GemmKernel::kAvx512Vnni}) {
+    if (gemm_kernel_supported(k)) continue;
+    EXPECT_FALSE(gemm_q8_force_kernel(k));
+    EXPECT_STREQ(gemm_q8_kernel_name(), "portable");  // unchanged
+  }
+  gemm_q8_force_kernel(GemmKernel::kAuto);
 }
 
 TEST(KernelsCpuThreadPool, WorkersWakeAfterSleeping) {

@@ -26,6 +26,7 @@ struct EngineBenchOptions {
   int ttft_suffix_tokens = 16;   // new tokens of the second request
   int bandwidth_mb = 1024;       // buffer summed for the read-bandwidth figure
   std::string kv_type = "f32";
+  std::string cpu_kernel = "auto";  // auto | avx512vnni | avx2 | portable (kernels::cpu::GemmKernel)
 };
 
 struct EngineBenchResult {
@@ -50,7 +51,8 @@ struct EngineBenchResult {
   long peak_rss_bytes = 0;  // before the bandwidth buffer is allocated
   long model_file_bytes = 0;
   double load_s = 0.0;
-  std::string machine;  // cores, load average
+  std::string machine;     // cores, load average
+  std::string cpu_kernel;  // the matrix kernel that ran
 };
 
 EngineBenchResult run_engine_bench(const EngineBenchOptions& options);

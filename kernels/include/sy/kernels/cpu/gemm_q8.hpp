@@ -20,12 +20,14 @@
 // correction cancels the offset exactly.
 //
 // Every (row, token) result is computed with the same operations in the same
-// order whatever the other rows and tokens of the call are, and the portable
-// kernel computes it identically: results are bit-identical across batch
-// composition and across kernels.
+// order whatever the other rows and tokens of the call are, and the AVX2 and
+// portable kernels compute it identically: results are bit-identical across
+// batch composition and across kernels.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "sy/kernels/cpu/aligned_allocator.hpp"
@@ -99,9 +101,19 @@ void pack_panels(WType type, const uint8_t* src, size_t row_bytes, int64_t n_row
 void gemm_packed(WType type, const uint8_t* panels, int64_t row_begin, int64_t row_end, const TiledActivations& x,
                  float* y, int64_t y_stride);
 
-// Which kernel gemm_packed runs: "avx512vnni" or "portable".
+// The kernels, best first. AVX-512 needs VNNI and VBMI; AVX2 needs FMA and
+// F16C; portable is scalar C++ (~30x slower than the SIMD ones).
+enum class GemmKernel { kAuto, kAvx512Vnni, kAvx2, kPortable };
+
+// Whether this CPU runs `k` (kAuto and kPortable: always).
+bool gemm_kernel_supported(GemmKernel k);
+// Tests and benches: gemm_packed and QuantizedActivations::quantize run `k`
+// instead of the best kernel the CPU supports; kAuto restores that. Returns
+// false, changing nothing, when the CPU lacks `k`.
+bool gemm_q8_force_kernel(GemmKernel k);
+// The kernel gemm_packed runs now: "avx512vnni", "avx2" or "portable".
 const char* gemm_q8_kernel_name();
-// Tests: force the portable kernel (false restores run-time dispatch).
-void gemm_q8_force_portable(bool on);
+// "auto", "avx512vnni", "avx2" or "portable"; nullopt for anything else.
+std::optional<GemmKernel> parse_gemm_kernel(std::string_view name);
 
 }  // namespace sy::kernels::cpu
