@@ -1,8 +1,14 @@
+// GCC 12's own AVX-512 headers trip -W(maybe-)uninitialized on their
+// _mm512_undefined_* placeholders once inlined here (a known false positive).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include "sy/kernels/cpu/attention.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+
+#include "sy/kernels/common/exp.hpp"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -14,10 +20,10 @@ namespace {
 
 std::atomic<bool> g_force_portable{false};
 
-// Lane-wise sums over 16 columns at a time, then the 16 lanes added pairwise
-// (as _mm512_reduce_add_ps does), so both paths round identically.
-float reduce16(const float* lanes) {
-  float h8[8], h4[4], h2[2];
+// The pairwise sum of 16 lanes: l + l+8, then +4, +2, +1.
+template <class T>
+T reduce16(const T* lanes) {
+  T h8[8], h4[4], h2[2];
   for (int i = 0; i < 8; ++i) h8[i] = lanes[i] + lanes[i + 8];
   for (int i = 0; i < 4; ++i) h4[i] = h8[i] + h8[i + 4];
   for (int i = 0; i < 2; ++i) h2[i] = h4[i] + h4[i + 2];
@@ -31,28 +37,26 @@ float dot_portable(const float* q, const float* k, int D) {
   return reduce16(lanes);
 }
 
-// Softmax with the sink, in place over scores; returns 1 / (the sum including the sink).
-float softmax_with_sink(float* scores, int n, float sink) {
-  float m = sink;
-  for (int j = 0; j < n; ++j) m = std::max(m, scores[j]);
-  double sum = 0.0;
-  for (int j = 0; j < n; ++j) {
-    scores[j] = std::exp(scores[j] - m);
-    sum += scores[j];
-  }
-  sum += std::exp(sink - m);
-  return static_cast<float>(1.0 / sum);
-}
-
-void attention_portable(const float* q, const float* const* k_rows, const float* const* v_rows, int64_t offset, int n,
-                        int D, float scale, float sink, float* scores, float* out) {
-  for (int j = 0; j < n; ++j) scores[j] = dot_portable(q, k_rows[j] + offset, D) * scale;
-  const float inv = softmax_with_sink(scores, n, sink);
-  std::fill(out, out + D, 0.0f);
-  for (int j = 0; j < n; ++j) {
-    const float p = scores[j] * inv;
-    const float* v = v_rows[j] + offset;
-    for (int d = 0; d < D; ++d) out[d] = std::fma(p, v[d], out[d]);
+void heads_portable(const float* q, int G, const float* const* k_rows, const float* const* v_rows, int64_t offset,
+                    int n, int D, float scale, const float* sinks, float* scores, float* out) {
+  for (int g = 0; g < G; ++g) {
+    float* s = scores + static_cast<int64_t>(g) * n;
+    for (int j = 0; j < n; ++j) s[j] = dot_portable(q + g * D, k_rows[j] + offset, D) * scale;
+    float m = sinks[g];
+    for (int j = 0; j < n; ++j) m = std::max(m, s[j]);
+    double lanes[16] = {};
+    for (int j = 0; j < n; ++j) {
+      s[j] = exp_nonpositive(s[j] - m);
+      lanes[j % 16] += s[j];
+    }
+    const float inv = static_cast<float>(1.0 / (reduce16(lanes) + exp_nonpositive(sinks[g] - m)));
+    float* o = out + g * D;
+    std::fill(o, o + D, 0.0f);
+    for (int j = 0; j < n; ++j) {
+      const float p = s[j] * inv;
+      const float* v = v_rows[j] + offset;
+      for (int d = 0; d < D; ++d) o[d] = std::fma(p, v[d], o[d]);
+    }
   }
 }
 
@@ -64,45 +68,152 @@ bool has_avx512f() {
   return kHas;
 }
 
-template <int C>  // D = 16 * C
-SY_AVX512F void attention_avx512(const float* q, const float* const* k_rows, const float* const* v_rows,
-                                 int64_t offset, int n, float scale, float sink, float* scores, float* out) {
-  __m512 qv[C];
-  for (int c = 0; c < C; ++c) qv[c] = _mm512_loadu_ps(q + 16 * c);
-  for (int j = 0; j < n; ++j) {
-    const float* k = k_rows[j] + offset;
-    __m512 s = _mm512_setzero_ps();
-    for (int c = 0; c < C; ++c) s = _mm512_fmadd_ps(qv[c], _mm512_loadu_ps(k + 16 * c), s);
-    scores[j] = _mm512_reduce_add_ps(s) * scale;  // the same pairwise order as reduce16
+// Lane p of the result = reduce16 of d[p]'s lanes, with reduce16's pairing:
+// each step adds two halves of a pair of vectors, so 16 dot products need
+// 15 adds instead of 16 horizontal reductions.
+SY_AVX512F inline __m512 transpose_reduce16(const __m512* d) {
+  __m512 h8[8], h4[4], h2[2];
+  for (int a = 0; a < 8; ++a)  // [d.lo8 + d.hi8] of two positions
+    h8[a] = _mm512_add_ps(_mm512_shuffle_f32x4(d[2 * a], d[2 * a + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                          _mm512_shuffle_f32x4(d[2 * a], d[2 * a + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+  for (int b = 0; b < 4; ++b)  // 128-bit chunk k: position 4b + k's h4
+    h4[b] = _mm512_add_ps(_mm512_shuffle_f32x4(h8[2 * b], h8[2 * b + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                          _mm512_shuffle_f32x4(h8[2 * b], h8[2 * b + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+  for (int c = 0; c < 2; ++c)  // chunk k: h2 of positions 8c + k and 8c + 4 + k
+    h2[c] = _mm512_add_ps(_mm512_shuffle_ps(h4[2 * c], h4[2 * c + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                          _mm512_shuffle_ps(h4[2 * c], h4[2 * c + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+  // Chunk k: positions k, 4 + k, 8 + k, 12 + k; lane 4k + i holds position 4i + k.
+  const __m512 r = _mm512_add_ps(_mm512_shuffle_ps(h2[0], h2[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                 _mm512_shuffle_ps(h2[0], h2[1], _MM_SHUFFLE(3, 1, 3, 1)));
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  return _mm512_permutexvar_ps(order, r);
+}
+
+// exp_nonpositive, lane-wise, operation for operation.
+SY_AVX512F inline __m512 exp16(__m512 x) {
+  using C = ExpConstants;
+  const __mmask16 low = _mm512_cmp_ps_mask(x, _mm512_set1_ps(C::kLowest), _CMP_LT_OQ);
+  const __m512 n =
+      _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(C::kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fmadd_ps(n, _mm512_set1_ps(-C::kLn2Hi), x);
+  r = _mm512_fmadd_ps(n, _mm512_set1_ps(-C::kLn2Lo), r);
+  const __m512 r2 = _mm512_mul_ps(r, r);
+  __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(C::kP0), r, _mm512_set1_ps(C::kP1));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(C::kP2));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(C::kP3));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(C::kP4));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(C::kP5));
+  const __m512 y = _mm512_add_ps(_mm512_fmadd_ps(p, r2, r), _mm512_set1_ps(1.0f));
+  const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+  return _mm512_maskz_mov_ps(static_cast<__mmask16>(~low), _mm512_mul_ps(y, _mm512_castsi512_ps(e)));
+}
+
+SY_AVX512F inline __mmask16 first_lanes(int count) {
+  return static_cast<__mmask16>(count >= 16 ? 0xFFFF : (1u << count) - 1);
+}
+
+// Scores of the G heads, 16 positions at a time: a block's key rows stay in
+// L1 while every head uses them.
+template <int C>
+SY_AVX512F void scores_avx512(const float* q, int G, const float* const* k_rows, int64_t offset, int n, float scale,
+                              float* scores) {
+  for (int j0 = 0; j0 < n; j0 += 16) {
+    const int count = std::min(16, n - j0);
+    for (int g = 0; g < G; ++g) {
+      __m512 qv[C];
+      for (int c = 0; c < C; ++c) qv[c] = _mm512_loadu_ps(q + g * 16 * C + 16 * c);
+      __m512 d[16];
+      for (int p = 0; p < 16; ++p) {
+        d[p] = _mm512_setzero_ps();
+        if (p >= count) continue;
+        const float* k = k_rows[j0 + p] + offset;
+        for (int c = 0; c < C; ++c) d[p] = _mm512_fmadd_ps(qv[c], _mm512_loadu_ps(k + 16 * c), d[p]);
+      }
+      const __m512 s = _mm512_mul_ps(transpose_reduce16(d), _mm512_set1_ps(scale));
+      _mm512_mask_storeu_ps(scores + static_cast<int64_t>(g) * n + j0, first_lanes(count), s);
+    }
   }
-  const float inv = softmax_with_sink(scores, n, sink);
-  __m512 acc[C];
-  for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
+}
+
+// Scores -> exp_nonpositive(s - m) in place; returns (float)(1 / sum).
+SY_AVX512F float softmax_avx512(float* s, int n, float sink) {
+  __m512 mv = _mm512_set1_ps(sink);
+  for (int j0 = 0; j0 < n; j0 += 16)
+    mv = _mm512_mask_max_ps(mv, first_lanes(n - j0), mv, _mm512_maskz_loadu_ps(first_lanes(n - j0), s + j0));
+  const float m = _mm512_reduce_max_ps(mv);
+  __m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();
+  for (int j0 = 0; j0 < n; j0 += 16) {
+    const __mmask16 live = first_lanes(n - j0);
+    const __m512 e =
+        _mm512_maskz_mov_ps(live, exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, s + j0), _mm512_set1_ps(m))));
+    _mm512_mask_storeu_ps(s + j0, live, e);
+    lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(e)));
+    hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm512_extractf32x8_ps(e, 1)));
+  }
+  alignas(64) double lanes[16];
+  _mm512_store_pd(lanes, lo);
+  _mm512_store_pd(lanes + 8, hi);
+  return static_cast<float>(1.0 / (reduce16(lanes) + exp_nonpositive(sink - m)));
+}
+
+// out_g = Σ_j (s_gj * inv_g) v_j for NG heads, each value row read once.
+template <int C, int NG>
+SY_AVX512F void values_avx512(const float* s, int n, const float* inv, const float* const* v_rows, int64_t offset,
+                              float* out) {
+  __m512 acc[NG][C];
+  for (int g = 0; g < NG; ++g)
+    for (int c = 0; c < C; ++c) acc[g][c] = _mm512_setzero_ps();
   for (int j = 0; j < n; ++j) {
-    const __m512 p = _mm512_set1_ps(scores[j] * inv);
     const float* v = v_rows[j] + offset;
-    for (int c = 0; c < C; ++c) acc[c] = _mm512_fmadd_ps(p, _mm512_loadu_ps(v + 16 * c), acc[c]);
+    __m512 vv[C];
+    for (int c = 0; c < C; ++c) vv[c] = _mm512_loadu_ps(v + 16 * c);
+    for (int g = 0; g < NG; ++g) {
+      const __m512 p = _mm512_set1_ps(s[static_cast<int64_t>(g) * n + j] * inv[g]);
+      for (int c = 0; c < C; ++c) acc[g][c] = _mm512_fmadd_ps(p, vv[c], acc[g][c]);
+    }
   }
-  for (int c = 0; c < C; ++c) _mm512_storeu_ps(out + 16 * c, acc[c]);
+  for (int g = 0; g < NG; ++g)
+    for (int c = 0; c < C; ++c) _mm512_storeu_ps(out + (g * C + c) * 16, acc[g][c]);
+}
+
+template <int C>
+SY_AVX512F void heads_avx512(const float* q, int G, const float* const* k_rows, const float* const* v_rows,
+                             int64_t offset, int n, float scale, const float* sinks, float* scores, float* out) {
+  scores_avx512<C>(q, G, k_rows, offset, n, scale, scores);
+  float inv[64];  // G <= 64 (the caller checks)
+  for (int g = 0; g < G; ++g) inv[g] = softmax_avx512(scores + static_cast<int64_t>(g) * n, n, sinks[g]);
+  // Heads per pass: their accumulators and one value row fit the 32 registers.
+  constexpr int kPass = C >= 8 ? 2 : 4;
+  for (int g = 0; g < G; g += kPass) {
+    const float* s = scores + static_cast<int64_t>(g) * n;
+    float* o = out + g * 16 * C;
+    switch (std::min(kPass, G - g)) {
+      case 1: values_avx512<C, 1>(s, n, inv + g, v_rows, offset, o); break;
+      case 2: values_avx512<C, 2>(s, n, inv + g, v_rows, offset, o); break;
+      case 3: values_avx512<C, 3>(s, n, inv + g, v_rows, offset, o); break;
+      default: values_avx512<C, kPass>(s, n, inv + g, v_rows, offset, o); break;
+    }
+  }
 }
 #endif
 
 }  // namespace
 
-void attention_head(const float* q, const float* const* k_rows, const float* const* v_rows, int64_t offset, int n,
-                    int D, float scale, float sink, float* scores, float* out) {
+void attention_heads(const float* q, int G, const float* const* k_rows, const float* const* v_rows, int64_t offset,
+                     int n, int D, float scale, const float* sinks, float* scores, float* out) {
 #if defined(__x86_64__)
-  if (!g_force_portable.load(std::memory_order_relaxed) && has_avx512f()) {
+  // G <= 64 keeps the normalisers on the stack (gpt-oss: 8 heads per KV head).
+  if (!g_force_portable.load(std::memory_order_relaxed) && has_avx512f() && G <= 64) {
     switch (D) {
-      case 64: return attention_avx512<4>(q, k_rows, v_rows, offset, n, scale, sink, scores, out);
-      case 128: return attention_avx512<8>(q, k_rows, v_rows, offset, n, scale, sink, scores, out);
-      case 32: return attention_avx512<2>(q, k_rows, v_rows, offset, n, scale, sink, scores, out);
-      case 16: return attention_avx512<1>(q, k_rows, v_rows, offset, n, scale, sink, scores, out);
+      case 64: return heads_avx512<4>(q, G, k_rows, v_rows, offset, n, scale, sinks, scores, out);
+      case 128: return heads_avx512<8>(q, G, k_rows, v_rows, offset, n, scale, sinks, scores, out);
+      case 32: return heads_avx512<2>(q, G, k_rows, v_rows, offset, n, scale, sinks, scores, out);
+      case 16: return heads_avx512<1>(q, G, k_rows, v_rows, offset, n, scale, sinks, scores, out);
       default: break;
     }
   }
 #endif
-  attention_portable(q, k_rows, v_rows, offset, n, D, scale, sink, scores, out);
+  heads_portable(q, G, k_rows, v_rows, offset, n, D, scale, sinks, scores, out);
 }
 
 void attention_force_portable(bool on) { g_force_portable.store(on); }

@@ -251,7 +251,23 @@ EngineBenchResult run_engine_bench(const EngineBenchOptions& o) {
     }
   }
 
-  res.peak_rss_bytes = peak_rss_bytes();  // before the bandwidth buffer inflates it
+  res.peak_rss_bytes = peak_rss_bytes();  // before the bandwidth buffer and the long context inflate it
+
+  if (o.long_context > 0) {
+    le::model::ContextOptions lo = co;
+    lo.n_ctx = o.long_context + o.decode_tokens + 8;
+    le::model::Context long_ctx(e.model(), lo, &pool);
+    const auto t_pre = Clock::now();
+    if (auto r = long_ctx.decode(make_prompt(o.long_context, seed++, hp.n_vocab), false, logits); !r)
+      return fail(r.error());
+    res.long_context_prefill_tok_s = o.long_context / seconds_since(t_pre);
+    const auto more = make_prompt(o.decode_tokens, seed++, hp.n_vocab);
+    const auto t_more = Clock::now();
+    for (int32_t tok : more)
+      if (auto r = long_ctx.decode(std::span<const int32_t>(&tok, 1), false, logits); !r) return fail(r.error());
+    res.long_context_decode_tok_s = o.decode_tokens / seconds_since(t_more);
+    res.long_context = o.long_context;
+  }
   res.machine = machine_description();
   res.bandwidth_gb_s = std::max(bandwidth_before, measure_read_bandwidth(o.bandwidth_mb, o.threads));
   res.bytes_per_token = bytes_per_token(e.model());

@@ -122,6 +122,10 @@ void add_engine_bench_options(CLI::App& app, EngineBenchOptions& o, bool& json) 
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--kv", o.kv_type, "KV cache elements: f32 | f16 | q8_0")->capture_default_str();
+  app.add_option("--long-context", o.long_context,
+                 "also prefill a prompt of this many tokens and decode after it (0: skip)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--kernel", o.cpu_kernel,
                  "matrix kernel: auto | avx512vnni | avx2 | portable (a forced one shows what CPUs without the "
                  "better ones get)")
@@ -164,6 +168,10 @@ nlohmann::json to_json(const EngineBenchResult& r) {
       {"roofline_tok_s", r.roofline_tok_s},
       {"roofline_pct", r.roofline_pct},
       {"peak_rss_bytes", r.peak_rss_bytes},
+      {"long_context",
+       {{"prompt_tokens", r.long_context},
+        {"prefill_tok_s", r.long_context_prefill_tok_s},
+        {"decode_tok_s", r.long_context_decode_tok_s}}},
       {"model_file_bytes", r.model_file_bytes},
   };
 }
@@ -188,6 +196,9 @@ std::string format_text(const EngineBenchResult& r) {
   add("roofline  %.3f GB/token -> %.2f tok/s; decode at %.1f %%\n", r.bytes_per_token / 1e9, r.roofline_tok_s,
       r.roofline_pct);
   add("peak RSS  %.1f MB\n", r.peak_rss_bytes / 1e6);
+  if (r.long_context > 0)
+    add("long      %d-token prompt: prefill %.1f tok/s, then decode %.2f tok/s\n", r.long_context,
+        r.long_context_prefill_tok_s, r.long_context_decode_tok_s);
   return out;
 }
 

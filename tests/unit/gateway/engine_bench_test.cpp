@@ -39,6 +39,18 @@ TEST(EngineBench, JsonCarriesTheIssueFields) {
   EXPECT_GT(j["bandwidth_gb_s"].get<double>(), 0.0);
   EXPECT_GT(j["peak_rss_bytes"].get<long>(), 0);
   EXPECT_EQ(j["cpu_kernel"], kernels::cpu::gemm_q8_kernel_name());
+  EXPECT_EQ(j["long_context"]["prompt_tokens"], 0);  // not asked for
+}
+
+TEST(EngineBench, LongContextPairRunsWhenAskedFor) {
+  auto o = small_run();
+  o.concurrency = {1};
+  o.long_context = 200;
+  const auto r = run_engine_bench(o);
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.long_context, 200);
+  EXPECT_GT(r.long_context_prefill_tok_s, 0.0);
+  EXPECT_GT(r.long_context_decode_tok_s, 0.0);
 }
 
 TEST(EngineBench, KernelSwitchRunsThatKernelAndRestoresDispatch) {

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -53,48 +54,88 @@ std::vector<double> reference(const std::vector<float>& q, const Rows& r, const 
   return out;
 }
 
-class AttentionHead : public ::testing::TestWithParam<bool> {  // param: force the portable path
+class AttentionHeads : public ::testing::TestWithParam<bool> {  // param: force the portable path
  protected:
   void SetUp() override { attention_force_portable(GetParam()); }
   void TearDown() override { attention_force_portable(false); }
 };
 
-TEST_P(AttentionHead, MatchesDoubleReferenceWithSink) {
+std::vector<float> random_vector(size_t n, std::mt19937& rng, float sd = 1.0f) {
+  std::normal_distribution<float> nd(0.0f, sd);
+  std::vector<float> v(n);
+  for (float& x : v) x = nd(rng);
+  return v;
+}
+
+// G query heads over one KV head; n covers partial, whole and several
+// 16-position blocks; D includes one no SIMD path takes (24).
+TEST_P(AttentionHeads, MatchesDoubleReferenceWithSinks) {
   std::mt19937 rng(3);
   for (const Case& c : {Case{64, 1, 512, 448}, Case{64, 300, 512, 64}, Case{32, 17, 32, 0}, Case{24, 9, 48, 24},
-                        Case{128, 40, 256, 128}}) {
+                        Case{128, 40, 256, 128}, Case{64, 16, 64, 0}, Case{16, 33, 16, 0}}) {
     const Rows r = random_rows(c, rng);
-    std::vector<float> q(static_cast<size_t>(c.D));
-    std::normal_distribution<float> nd(0.0f, 1.0f);
-    for (float& x : q) x = nd(rng);
-    for (float sink : {-30.0f, 0.5f, 8.0f}) {  // from negligible to taking most of the mass
-      std::vector<float> scores(static_cast<size_t>(c.n)), out(static_cast<size_t>(c.D), NAN);
+    for (int G : {1, 3, 8}) {
+      const auto q = random_vector(static_cast<size_t>(G * c.D), rng);
+      // Per head, from negligible to taking most of the mass.
+      std::vector<float> sinks(static_cast<size_t>(G));
+      for (int g = 0; g < G; ++g) sinks[static_cast<size_t>(g)] = std::array{-30.0f, 0.5f, 8.0f}[static_cast<size_t>(g % 3)];
+      std::vector<float> scores(static_cast<size_t>(G * c.n)), out(static_cast<size_t>(G * c.D), NAN);
       const float scale = 1.0f / std::sqrt(static_cast<float>(c.D));
-      attention_head(q.data(), r.kp.data(), r.vp.data(), c.offset, c.n, c.D, scale, sink, scores.data(), out.data());
-      const auto want = reference(q, r, c, scale, sink);
-      for (int i = 0; i < c.D; ++i)
-        ASSERT_NEAR(out[static_cast<size_t>(i)], want[static_cast<size_t>(i)], 1e-5)
-            << "D " << c.D << " n " << c.n << " sink " << sink << " i " << i;
+      attention_heads(q.data(), G, r.kp.data(), r.vp.data(), c.offset, c.n, c.D, scale, sinks.data(), scores.data(),
+                      out.data());
+      for (int g = 0; g < G; ++g) {
+        const std::vector<float> qg(q.begin() + g * c.D, q.begin() + (g + 1) * c.D);
+        const auto want = reference(qg, r, c, scale, sinks[static_cast<size_t>(g)]);
+        for (int i = 0; i < c.D; ++i)
+          ASSERT_NEAR(out[static_cast<size_t>(g * c.D + i)], want[static_cast<size_t>(i)], 1e-5)
+              << "D " << c.D << " n " << c.n << " G " << G << " g " << g << " i " << i;
+      }
     }
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Kernels, AttentionHead, ::testing::Values(false, true),
+// Scores far below the max (exp underflow, the -86 cut-off) and large ones.
+TEST_P(AttentionHeads, WideScoreRangesStayFinite) {
+  std::mt19937 rng(4);
+  const Case c{64, 50, 64, 0};
+  Rows r = random_rows(c, rng);
+  for (int j = 0; j < c.n; ++j)
+    for (float& x : r.k[static_cast<size_t>(j)]) x *= static_cast<float>(j % 7) * 4.0f;  // scores up to ~±150
+  const auto q = random_vector(64, rng, 2.0f);
+  const float sink = 0.0f;
+  std::vector<float> scores(50), out(64, NAN);
+  attention_heads(q.data(), 1, r.kp.data(), r.vp.data(), 0, c.n, c.D, 0.125f, &sink, scores.data(), out.data());
+  const auto want = reference(q, r, c, 0.125, sink);
+  for (int i = 0; i < 64; ++i) ASSERT_NEAR(out[static_cast<size_t>(i)], want[static_cast<size_t>(i)], 1e-5) << i;
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernels, AttentionHeads, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? std::string("Portable") : std::string("Dispatched"); });
 
-TEST(AttentionHeadDispatch, SimdAndPortableAreBitIdentical) {
+// Grouped heads give each head exactly what it gets alone, and the SIMD path
+// matches the portable one bit for bit.
+TEST(AttentionHeadsDispatch, SimdPortableAndGroupingAreBitIdentical) {
   std::mt19937 rng(9);
-  const Case c{64, 200, 512, 192};
-  const Rows r = random_rows(c, rng);
-  std::vector<float> q(64);
-  std::normal_distribution<float> nd(0.0f, 1.0f);
-  for (float& x : q) x = nd(rng);
-  std::vector<float> scores(200), simd(64), portable(64);
-  attention_head(q.data(), r.kp.data(), r.vp.data(), c.offset, c.n, c.D, 0.125f, 1.0f, scores.data(), simd.data());
-  attention_force_portable(true);
-  attention_head(q.data(), r.kp.data(), r.vp.data(), c.offset, c.n, c.D, 0.125f, 1.0f, scores.data(), portable.data());
-  attention_force_portable(false);
-  for (int i = 0; i < 64; ++i) ASSERT_EQ(simd[static_cast<size_t>(i)], portable[static_cast<size_t>(i)]) << i;
+  for (const Case& c : {Case{64, 200, 512, 192}, Case{64, 37, 64, 0}, Case{128, 21, 128, 0}}) {
+    const Rows r = random_rows(c, rng);
+    const int G = 8;
+    const auto q = random_vector(static_cast<size_t>(G * c.D), rng);
+    const auto sinks = random_vector(G, rng);
+    std::vector<float> scores(static_cast<size_t>(G * c.n)), simd(static_cast<size_t>(G * c.D)), portable(simd.size());
+    attention_heads(q.data(), G, r.kp.data(), r.vp.data(), c.offset, c.n, c.D, 0.125f, sinks.data(), scores.data(),
+                    simd.data());
+    attention_force_portable(true);
+    attention_heads(q.data(), G, r.kp.data(), r.vp.data(), c.offset, c.n, c.D, 0.125f, sinks.data(), scores.data(),
+                    portable.data());
+    attention_force_portable(false);
+    for (size_t i = 0; i < simd.size(); ++i) ASSERT_EQ(simd[i], portable[i]) << "D " << c.D << " " << i;
+    for (int g = 0; g < G; ++g) {
+      std::vector<float> alone(static_cast<size_t>(c.D));
+      attention_heads(q.data() + g * c.D, 1, r.kp.data(), r.vp.data(), c.offset, c.n, c.D, 0.125f,
+                      &sinks[static_cast<size_t>(g)], scores.data(), alone.data());
+      for (int i = 0; i < c.D; ++i) ASSERT_EQ(alone[static_cast<size_t>(i)], simd[static_cast<size_t>(g * c.D + i)]);
+    }
+  }
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <random>
 
+#include "sy/kernels/common/exp.hpp"
 #include "sy/kernels/common/fp.hpp"
 #include "sy/kernels/common/ops.hpp"
 #include "sy/kernels/common/quant.hpp"
@@ -165,6 +166,21 @@ TEST(KernelsRope, NeoxPairsHalfApart) {
   EXPECT_EQ(x[4], 1.0f);
   EXPECT_EQ(x[1], 2.0f);
   EXPECT_EQ(x[5], 6.0f);
+}
+
+TEST(KernelsMath, ExpNonpositiveIsWithinTwoUlpAndCutsOffBelowMinus86) {
+  int worst = 0;
+  for (int i = 0; i <= 200000; ++i) {
+    const float x = -86.0f * static_cast<float>(i) / 200000.0f;
+    const float got = exp_nonpositive(x);
+    const float want = static_cast<float>(std::exp(static_cast<double>(x)));
+    worst = std::max(worst, std::abs(static_cast<int>(f32_bits(got)) - static_cast<int>(f32_bits(want))));
+  }
+  EXPECT_LE(worst, 2) << "ulp";
+  EXPECT_EQ(exp_nonpositive(0.0f), 1.0f);
+  EXPECT_EQ(exp_nonpositive(-86.5f), 0.0f);
+  EXPECT_EQ(exp_nonpositive(-INFINITY), 0.0f);
+  EXPECT_TRUE(std::isnan(exp_nonpositive(NAN)));
 }
 
 }  // namespace

@@ -26,7 +26,8 @@ struct EngineBenchOptions {
   int ttft_suffix_tokens = 16;   // new tokens of the second request
   int bandwidth_mb = 1024;       // buffer summed for the read-bandwidth figure
   std::string kv_type = "f32";
-  std::string cpu_kernel = "auto";  // auto | avx512vnni | avx2 | portable (kernels::cpu::GemmKernel)
+  std::string cpu_kernel = "auto";
+  int long_context = 0;  // > 0: also prefill this many tokens, then decode decode_tokens more after them  // auto | avx512vnni | avx2 | portable (kernels::cpu::GemmKernel)
 };
 
 struct EngineBenchResult {
@@ -53,6 +54,9 @@ struct EngineBenchResult {
   double load_s = 0.0;
   std::string machine;     // cores, load average
   std::string cpu_kernel;  // the matrix kernel that ran
+  int long_context = 0;    // prompt length of the long-context pair (0: not run)
+  double long_context_prefill_tok_s = 0.0;
+  double long_context_decode_tok_s = 0.0;  // batch 1, after that prompt
 };
 
 EngineBenchResult run_engine_bench(const EngineBenchOptions& options);

@@ -1,19 +1,29 @@
 #pragma once
-// One query head's attention over its keys and values (spec §4.3): logits
-// s_j = scale * q·k_j, softmax over [s_0 .. s_{n-1}, sink] (the sink takes
-// probability mass but adds no value), out = Σ_j p_j v_j.
+// Attention of the query heads that share one KV head (GQA, spec §4.3): for
+// each head g, logits s_j = scale * q_g·k_j, softmax over [s_0 .. s_{n-1},
+// sink_g] (the sink takes probability mass but adds no value), out_g =
+// Σ_j p_j v_j.
 //
 // Keys and values are rows reached through pointers (the KV cache is paged),
-// each offset by `offset` floats (the KV head's slice). The AVX-512 path keeps
-// q and the output in registers and reads each key and value row once; the
-// portable path computes the same sums in the same order.
+// each offset by `offset` floats (the KV head's slice). Doing a KV head's
+// query heads together reads each key and value row once for all of them.
+//
+// The arithmetic, which the AVX-512 path and the portable path both follow
+// exactly (bit-identical results):
+//   q·k     16 lanes, lane l accumulating columns l, l+16, ... by FMA, then the
+//           lanes summed pairwise (l + l+8, then +4, +2, +1), times scale;
+//   exp     exp_nonpositive(s_j - m), m the max over the scores and the sink;
+//   sum     in double: 16 lanes, lane l adding positions j = l mod 16 in
+//           order, summed pairwise like the dot products, plus the sink term;
+//   out     p_j = e_j * (float)(1 / sum); out = fma(p_j, v_j, out) in j order.
 #include <cstdint>
 
 namespace sy::kernels::cpu {
 
-// scores: scratch for n floats. D: head dimension.
-void attention_head(const float* q, const float* const* k_rows, const float* const* v_rows, int64_t offset, int n,
-                    int D, float scale, float sink, float* scores, float* out);
+// q: the G heads' queries, D floats apart; sinks: their G sinks; out: G * D
+// floats. scores: scratch for G * n floats. D: head dimension.
+void attention_heads(const float* q, int G, const float* const* k_rows, const float* const* v_rows, int64_t offset,
+                     int n, int D, float scale, const float* sinks, float* scores, float* out);
 
 // Tests: force the portable path (false restores run-time dispatch).
 void attention_force_portable(bool on);
