@@ -112,25 +112,44 @@ SY_AVX512F inline __mmask16 first_lanes(int count) {
   return static_cast<__mmask16>(count >= 16 ? 0xFFFF : (1u << count) - 1);
 }
 
+// Key and value rows come from all over the (paged, head-interleaved) cache:
+// left to itself the loop stalls on each block's first touch of DRAM, so the
+// rows a few steps ahead are prefetched.
+template <int C>
+SY_AVX512F inline void prefetch_row(const float* row) {
+  for (int c = 0; c < C; ++c) _mm_prefetch(reinterpret_cast<const char*>(row + 16 * c), _MM_HINT_T0);
+}
+
+// Dot products of one head's query with 16 key rows (rows past `count`: 0).
+template <int C, bool kFull>
+SY_AVX512F inline __m512 block_scores(const __m512* qv, const float* const* k_rows, int64_t offset, int count) {
+  __m512 d[16];
+#pragma GCC unroll 16
+  for (int p = 0; p < 16; ++p) {
+    d[p] = _mm512_setzero_ps();
+    if (!kFull && p >= count) continue;
+    const float* k = k_rows[p] + offset;
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) d[p] = _mm512_fmadd_ps(qv[c], _mm512_loadu_ps(k + 16 * c), d[p]);
+  }
+  return transpose_reduce16(d);
+}
+
 // Scores of the G heads, 16 positions at a time: a block's key rows stay in
 // L1 while every head uses them.
 template <int C>
 SY_AVX512F void scores_avx512(const float* q, int G, const float* const* k_rows, int64_t offset, int n, float scale,
                               float* scores) {
+  const __m512 vscale = _mm512_set1_ps(scale);
   for (int j0 = 0; j0 < n; j0 += 16) {
     const int count = std::min(16, n - j0);
+    for (int p = 16; p < 32 && j0 + p < n; ++p) prefetch_row<C>(k_rows[j0 + p] + offset);
     for (int g = 0; g < G; ++g) {
       __m512 qv[C];
       for (int c = 0; c < C; ++c) qv[c] = _mm512_loadu_ps(q + g * 16 * C + 16 * c);
-      __m512 d[16];
-      for (int p = 0; p < 16; ++p) {
-        d[p] = _mm512_setzero_ps();
-        if (p >= count) continue;
-        const float* k = k_rows[j0 + p] + offset;
-        for (int c = 0; c < C; ++c) d[p] = _mm512_fmadd_ps(qv[c], _mm512_loadu_ps(k + 16 * c), d[p]);
-      }
-      const __m512 s = _mm512_mul_ps(transpose_reduce16(d), _mm512_set1_ps(scale));
-      _mm512_mask_storeu_ps(scores + static_cast<int64_t>(g) * n + j0, first_lanes(count), s);
+      const __m512 d = count == 16 ? block_scores<C, true>(qv, k_rows + j0, offset, 16)
+                                   : block_scores<C, false>(qv, k_rows + j0, offset, count);
+      _mm512_mask_storeu_ps(scores + static_cast<int64_t>(g) * n + j0, first_lanes(count), _mm512_mul_ps(d, vscale));
     }
   }
 }
@@ -156,24 +175,43 @@ SY_AVX512F float softmax_avx512(float* s, int n, float sink) {
   return static_cast<float>(1.0 / (reduce16(lanes) + exp_nonpositive(sink - m)));
 }
 
-// out_g = Σ_j (s_gj * inv_g) v_j for NG heads, each value row read once.
-template <int C, int NG>
+// Columns [16 c0, 16 (c0 + CW)) of out_g = Σ_j (s_gj * inv_g) v_j for NG
+// heads. All of a KV head's query heads go in one pass over these columns:
+// each cache line of the value rows is read once.
+template <int CW, int NG>
 SY_AVX512F void values_avx512(const float* s, int n, const float* inv, const float* const* v_rows, int64_t offset,
-                              float* out) {
-  __m512 acc[NG][C];
+                              int c0, int D, float* out) {
+  __m512 acc[NG][CW];
   for (int g = 0; g < NG; ++g)
-    for (int c = 0; c < C; ++c) acc[g][c] = _mm512_setzero_ps();
+    for (int c = 0; c < CW; ++c) acc[g][c] = _mm512_setzero_ps();
+  constexpr int kAhead = 16;
   for (int j = 0; j < n; ++j) {
-    const float* v = v_rows[j] + offset;
-    __m512 vv[C];
-    for (int c = 0; c < C; ++c) vv[c] = _mm512_loadu_ps(v + 16 * c);
+    if (j + kAhead < n) prefetch_row<CW>(v_rows[j + kAhead] + offset + 16 * c0);
+    const float* v = v_rows[j] + offset + 16 * c0;
+    __m512 vv[CW];
+    for (int c = 0; c < CW; ++c) vv[c] = _mm512_loadu_ps(v + 16 * c);
     for (int g = 0; g < NG; ++g) {
       const __m512 p = _mm512_set1_ps(s[static_cast<int64_t>(g) * n + j] * inv[g]);
-      for (int c = 0; c < C; ++c) acc[g][c] = _mm512_fmadd_ps(p, vv[c], acc[g][c]);
+      for (int c = 0; c < CW; ++c) acc[g][c] = _mm512_fmadd_ps(p, vv[c], acc[g][c]);
     }
   }
   for (int g = 0; g < NG; ++g)
-    for (int c = 0; c < C; ++c) _mm512_storeu_ps(out + (g * C + c) * 16, acc[g][c]);
+    for (int c = 0; c < CW; ++c) _mm512_storeu_ps(out + g * D + 16 * (c0 + c), acc[g][c]);
+}
+
+template <int CW>
+SY_AVX512F void values_n(int ng, const float* s, int n, const float* inv, const float* const* v_rows, int64_t offset,
+                         int c0, int D, float* out) {
+  switch (ng) {
+    case 1: return values_avx512<CW, 1>(s, n, inv, v_rows, offset, c0, D, out);
+    case 2: return values_avx512<CW, 2>(s, n, inv, v_rows, offset, c0, D, out);
+    case 3: return values_avx512<CW, 3>(s, n, inv, v_rows, offset, c0, D, out);
+    case 4: return values_avx512<CW, 4>(s, n, inv, v_rows, offset, c0, D, out);
+    case 5: return values_avx512<CW, 5>(s, n, inv, v_rows, offset, c0, D, out);
+    case 6: return values_avx512<CW, 6>(s, n, inv, v_rows, offset, c0, D, out);
+    case 7: return values_avx512<CW, 7>(s, n, inv, v_rows, offset, c0, D, out);
+    default: return values_avx512<CW, 8>(s, n, inv, v_rows, offset, c0, D, out);
+  }
 }
 
 template <int C>
@@ -182,18 +220,12 @@ SY_AVX512F void heads_avx512(const float* q, int G, const float* const* k_rows, 
   scores_avx512<C>(q, G, k_rows, offset, n, scale, scores);
   float inv[64];  // G <= 64 (the caller checks)
   for (int g = 0; g < G; ++g) inv[g] = softmax_avx512(scores + static_cast<int64_t>(g) * n, n, sinks[g]);
-  // Heads per pass: their accumulators and one value row fit the 32 registers.
-  constexpr int kPass = C >= 8 ? 2 : 4;
-  for (int g = 0; g < G; g += kPass) {
-    const float* s = scores + static_cast<int64_t>(g) * n;
-    float* o = out + g * 16 * C;
-    switch (std::min(kPass, G - g)) {
-      case 1: values_avx512<C, 1>(s, n, inv + g, v_rows, offset, o); break;
-      case 2: values_avx512<C, 2>(s, n, inv + g, v_rows, offset, o); break;
-      case 3: values_avx512<C, 3>(s, n, inv + g, v_rows, offset, o); break;
-      default: values_avx512<C, kPass>(s, n, inv + g, v_rows, offset, o); break;
-    }
-  }
+  // Up to 8 heads x 2 column vectors of accumulators per pass (16 registers).
+  constexpr int kCW = C >= 2 ? 2 : 1;
+  for (int g = 0; g < G; g += 8)
+    for (int c0 = 0; c0 < C; c0 += kCW)
+      values_n<kCW>(std::min(8, G - g), scores + static_cast<int64_t>(g) * n, n, inv + g, v_rows, offset, c0, 16 * C,
+                    out + g * 16 * C);
 }
 #endif
 

@@ -190,8 +190,10 @@ void Forward::attention_block(int il, std::vector<float>& x, const std::vector<R
         scores.resize(static_cast<size_t>(group) * n);
       }
       const int h0 = kvh * group;
+      // Cache rows are head-major pages; converted rows are plain [head][D].
+      const int64_t head_offset = kvh * (seq->kv().type() == KvType::kF32 ? seq->kv().head_stride(il) : D);
       kernels::cpu::attention_heads(&q[static_cast<size_t>(t) * Q + h0 * D], group, k_rows.data(), v_rows.data(),
-                                    static_cast<int64_t>(kvh) * D, n, D, scale, &w.sinks[static_cast<size_t>(h0)],
+                                    head_offset, n, D, scale, &w.sinks[static_cast<size_t>(h0)],
                                     scores.data(), &o[static_cast<size_t>(t) * Q + h0 * D]);
     }
   });

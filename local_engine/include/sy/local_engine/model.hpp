@@ -105,8 +105,13 @@ class Model {
 // Per-sequence KV cache: rotated K and V of every layer. Full-attention layers
 // keep positions [0, n_ctx); sliding-window layers keep a ring of the last
 // n_swa + max_batch positions (all a batch of max_batch tokens can attend to).
-// Storage is allocated in pages of kPagePositions as positions are reserved, so
-// a short or idle sequence does not pin an n_ctx-sized buffer.
+// Storage is allocated in pages of kPagePositions (fewer for a ring smaller
+// than that) as positions are reserved, so a short or idle sequence does not
+// pin an n_ctx-sized buffer. Within a page the layout is head-major: head h of
+// every slot, then head h + 1 (Q8_0 heads narrower than a block: whole rows). Attention reads one KV head's positions in a
+// row, so each page gives it one contiguous run instead of head_dim elements
+// out of every n_head_kv * head_dim (decode at 4096 positions stalled on DRAM
+// and TLB misses that way).
 class KvCache {
  public:
   static constexpr int kPagePositions = 256;
@@ -118,22 +123,31 @@ class KvCache {
   size_t bytes() const { return bytes_; }  // allocated so far
   // Makes positions [0, n_pos) storable (allocates missing pages).
   void reserve(int n_pos);
-  // Row of `pos` in layer `layer` (n_head_kv * head_dim elements); reserve() first.
+  // Row of `pos` in layer `layer` (n_head_kv * head_dim elements, head-major); reserve() first.
   void store(int layer, int pos, const float* k, const float* v);
-  void load_k(int layer, int pos, float* out) const;
+  void load_k(int layer, int pos, float* out) const;  // the row, head-major
   void load_v(int layer, int pos, float* out) const;
-  const float* k_f32(int layer, int pos) const;  // kF32 only
+  // kF32 only: head 0 of `pos`; head h is head_stride(layer) * h floats further.
+  const float* k_f32(int layer, int pos) const;
   const float* v_f32(int layer, int pos) const;
+  int64_t head_stride(int layer) const {
+    return static_cast<int64_t>(page_positions_[static_cast<size_t>(layer)]) * head_dim_;
+  }
 
  private:
   using Page = std::unique_ptr<std::byte[]>;
-  // Pages are owned here, so the row is writable even through a const path.
-  std::byte* row(const std::vector<std::vector<Page>>& pages, int layer, int pos) const;
-  std::vector<int> cap_;  // positions kept per layer
+  // Head 0 of `pos`'s slot. Pages are owned here, so it is writable even through a const path.
+  std::byte* slot(const std::vector<std::vector<Page>>& pages, int layer, int pos) const;
+  void load_row(const std::vector<std::vector<Page>>& pages, int layer, int pos, float* out) const;
+  std::vector<int> cap_;             // positions kept per layer
+  std::vector<int> page_positions_;  // slots per page, per layer
   int n_ctx_;
-  int row_;
+  int n_head_kv_, head_dim_;
   KvType type_;
-  size_t row_bytes_ = 0;
+  // A slot is stored as `units_` runs of unit_dim_ elements: one per head,
+  // or one whole row for Q8_0 heads narrower than a block.
+  int units_ = 1, unit_dim_ = 0;
+  size_t unit_bytes_ = 0;
   size_t bytes_ = 0;
   std::vector<std::vector<Page>> k_pages_, v_pages_;  // [layer][page]
 };
