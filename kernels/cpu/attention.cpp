@@ -1,34 +1,21 @@
-// GCC 12's own AVX-512 headers trip -W(maybe-)uninitialized on their
-// _mm512_undefined_* placeholders once inlined here (a known false positive).
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// attention_heads: the portable path, which defines the arithmetic, and the
+// run-time choice between it and the SIMD paths.
 #include "sy/kernels/cpu/attention.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 
+#include "attention_impl.hpp"
 #include "sy/kernels/common/exp.hpp"
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
 namespace sy::kernels::cpu {
 
 namespace {
 
-std::atomic<bool> g_force_portable{false};
+using detail::reduce16;
 
-// The pairwise sum of 16 lanes: l + l+8, then +4, +2, +1.
-template <class T>
-T reduce16(const T* lanes) {
-  T h8[8], h4[4], h2[2];
-  for (int i = 0; i < 8; ++i) h8[i] = lanes[i] + lanes[i + 8];
-  for (int i = 0; i < 4; ++i) h4[i] = h8[i] + h8[i + 4];
-  for (int i = 0; i < 2; ++i) h2[i] = h4[i] + h4[i + 2];
-  return h2[0] + h2[1];
-}
+std::atomic<AttentionKernel> g_forced{AttentionKernel::kAuto};
 
 float dot_portable(const float* q, const float* k, int D) {
   float lanes[16] = {};
@@ -60,194 +47,34 @@ void heads_portable(const float* q, int G, const float* const* k_rows, const flo
   }
 }
 
-#if defined(__x86_64__)
-#define SY_AVX512F __attribute__((target("avx512f,avx512dq,fma")))
-
-bool has_avx512f() {
-  static const bool kHas = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
-  return kHas;
+AttentionKernel best_kernel() {
+  static const AttentionKernel kBest = detail::cpu_has_avx512f()    ? AttentionKernel::kAvx512
+                                       : detail::cpu_has_avx2_fma() ? AttentionKernel::kAvx2
+                                                                    : AttentionKernel::kPortable;
+  return kBest;
 }
-
-// Lane p of the result = reduce16 of d[p]'s lanes, with reduce16's pairing:
-// each step adds two halves of a pair of vectors, so 16 dot products need
-// 15 adds instead of 16 horizontal reductions.
-SY_AVX512F inline __m512 transpose_reduce16(const __m512* d) {
-  __m512 h8[8], h4[4], h2[2];
-  for (int a = 0; a < 8; ++a)  // [d.lo8 + d.hi8] of two positions
-    h8[a] = _mm512_add_ps(_mm512_shuffle_f32x4(d[2 * a], d[2 * a + 1], _MM_SHUFFLE(1, 0, 1, 0)),
-                          _mm512_shuffle_f32x4(d[2 * a], d[2 * a + 1], _MM_SHUFFLE(3, 2, 3, 2)));
-  for (int b = 0; b < 4; ++b)  // 128-bit chunk k: position 4b + k's h4
-    h4[b] = _mm512_add_ps(_mm512_shuffle_f32x4(h8[2 * b], h8[2 * b + 1], _MM_SHUFFLE(2, 0, 2, 0)),
-                          _mm512_shuffle_f32x4(h8[2 * b], h8[2 * b + 1], _MM_SHUFFLE(3, 1, 3, 1)));
-  for (int c = 0; c < 2; ++c)  // chunk k: h2 of positions 8c + k and 8c + 4 + k
-    h2[c] = _mm512_add_ps(_mm512_shuffle_ps(h4[2 * c], h4[2 * c + 1], _MM_SHUFFLE(1, 0, 1, 0)),
-                          _mm512_shuffle_ps(h4[2 * c], h4[2 * c + 1], _MM_SHUFFLE(3, 2, 3, 2)));
-  // Chunk k: positions k, 4 + k, 8 + k, 12 + k; lane 4k + i holds position 4i + k.
-  const __m512 r = _mm512_add_ps(_mm512_shuffle_ps(h2[0], h2[1], _MM_SHUFFLE(2, 0, 2, 0)),
-                                 _mm512_shuffle_ps(h2[0], h2[1], _MM_SHUFFLE(3, 1, 3, 1)));
-  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-  return _mm512_permutexvar_ps(order, r);
-}
-
-// exp_nonpositive, lane-wise, operation for operation.
-SY_AVX512F inline __m512 exp16(__m512 x) {
-  using C = ExpConstants;
-  const __mmask16 low = _mm512_cmp_ps_mask(x, _mm512_set1_ps(C::kLowest), _CMP_LT_OQ);
-  const __m512 n =
-      _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(C::kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fmadd_ps(n, _mm512_set1_ps(-C::kLn2Hi), x);
-  r = _mm512_fmadd_ps(n, _mm512_set1_ps(-C::kLn2Lo), r);
-  const __m512 r2 = _mm512_mul_ps(r, r);
-  __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(C::kP0), r, _mm512_set1_ps(C::kP1));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(C::kP2));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(C::kP3));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(C::kP4));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(C::kP5));
-  const __m512 y = _mm512_add_ps(_mm512_fmadd_ps(p, r2, r), _mm512_set1_ps(1.0f));
-  const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
-  return _mm512_maskz_mov_ps(static_cast<__mmask16>(~low), _mm512_mul_ps(y, _mm512_castsi512_ps(e)));
-}
-
-SY_AVX512F inline __mmask16 first_lanes(int count) {
-  return static_cast<__mmask16>(count >= 16 ? 0xFFFF : (1u << count) - 1);
-}
-
-// Key and value rows come from all over the (paged, head-interleaved) cache:
-// left to itself the loop stalls on each block's first touch of DRAM, so the
-// rows a few steps ahead are prefetched.
-template <int C>
-SY_AVX512F inline void prefetch_row(const float* row) {
-  for (int c = 0; c < C; ++c) _mm_prefetch(reinterpret_cast<const char*>(row + 16 * c), _MM_HINT_T0);
-}
-
-// Dot products of one head's query with 16 key rows (rows past `count`: 0).
-template <int C, bool kFull>
-SY_AVX512F inline __m512 block_scores(const __m512* qv, const float* const* k_rows, int64_t offset, int count) {
-  __m512 d[16];
-#pragma GCC unroll 16
-  for (int p = 0; p < 16; ++p) {
-    d[p] = _mm512_setzero_ps();
-    if (!kFull && p >= count) continue;
-    const float* k = k_rows[p] + offset;
-#pragma GCC unroll 8
-    for (int c = 0; c < C; ++c) d[p] = _mm512_fmadd_ps(qv[c], _mm512_loadu_ps(k + 16 * c), d[p]);
-  }
-  return transpose_reduce16(d);
-}
-
-// Scores of the G heads, 16 positions at a time: a block's key rows stay in
-// L1 while every head uses them.
-template <int C>
-SY_AVX512F void scores_avx512(const float* q, int G, const float* const* k_rows, int64_t offset, int n, float scale,
-                              float* scores) {
-  const __m512 vscale = _mm512_set1_ps(scale);
-  for (int j0 = 0; j0 < n; j0 += 16) {
-    const int count = std::min(16, n - j0);
-    for (int p = 16; p < 32 && j0 + p < n; ++p) prefetch_row<C>(k_rows[j0 + p] + offset);
-    for (int g = 0; g < G; ++g) {
-      __m512 qv[C];
-      for (int c = 0; c < C; ++c) qv[c] = _mm512_loadu_ps(q + g * 16 * C + 16 * c);
-      const __m512 d = count == 16 ? block_scores<C, true>(qv, k_rows + j0, offset, 16)
-                                   : block_scores<C, false>(qv, k_rows + j0, offset, count);
-      _mm512_mask_storeu_ps(scores + static_cast<int64_t>(g) * n + j0, first_lanes(count), _mm512_mul_ps(d, vscale));
-    }
-  }
-}
-
-// Scores -> exp_nonpositive(s - m) in place; returns (float)(1 / sum).
-SY_AVX512F float softmax_avx512(float* s, int n, float sink) {
-  __m512 mv = _mm512_set1_ps(sink);
-  for (int j0 = 0; j0 < n; j0 += 16)
-    mv = _mm512_mask_max_ps(mv, first_lanes(n - j0), mv, _mm512_maskz_loadu_ps(first_lanes(n - j0), s + j0));
-  const float m = _mm512_reduce_max_ps(mv);
-  __m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();
-  for (int j0 = 0; j0 < n; j0 += 16) {
-    const __mmask16 live = first_lanes(n - j0);
-    const __m512 e =
-        _mm512_maskz_mov_ps(live, exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, s + j0), _mm512_set1_ps(m))));
-    _mm512_mask_storeu_ps(s + j0, live, e);
-    lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(e)));
-    hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm512_extractf32x8_ps(e, 1)));
-  }
-  alignas(64) double lanes[16];
-  _mm512_store_pd(lanes, lo);
-  _mm512_store_pd(lanes + 8, hi);
-  return static_cast<float>(1.0 / (reduce16(lanes) + exp_nonpositive(sink - m)));
-}
-
-// Columns [16 c0, 16 (c0 + CW)) of out_g = Σ_j (s_gj * inv_g) v_j for NG
-// heads. All of a KV head's query heads go in one pass over these columns:
-// each cache line of the value rows is read once.
-template <int CW, int NG>
-SY_AVX512F void values_avx512(const float* s, int n, const float* inv, const float* const* v_rows, int64_t offset,
-                              int c0, int D, float* out) {
-  __m512 acc[NG][CW];
-  for (int g = 0; g < NG; ++g)
-    for (int c = 0; c < CW; ++c) acc[g][c] = _mm512_setzero_ps();
-  constexpr int kAhead = 16;
-  for (int j = 0; j < n; ++j) {
-    if (j + kAhead < n) prefetch_row<CW>(v_rows[j + kAhead] + offset + 16 * c0);
-    const float* v = v_rows[j] + offset + 16 * c0;
-    __m512 vv[CW];
-    for (int c = 0; c < CW; ++c) vv[c] = _mm512_loadu_ps(v + 16 * c);
-    for (int g = 0; g < NG; ++g) {
-      const __m512 p = _mm512_set1_ps(s[static_cast<int64_t>(g) * n + j] * inv[g]);
-      for (int c = 0; c < CW; ++c) acc[g][c] = _mm512_fmadd_ps(p, vv[c], acc[g][c]);
-    }
-  }
-  for (int g = 0; g < NG; ++g)
-    for (int c = 0; c < CW; ++c) _mm512_storeu_ps(out + g * D + 16 * (c0 + c), acc[g][c]);
-}
-
-template <int CW>
-SY_AVX512F void values_n(int ng, const float* s, int n, const float* inv, const float* const* v_rows, int64_t offset,
-                         int c0, int D, float* out) {
-  switch (ng) {
-    case 1: return values_avx512<CW, 1>(s, n, inv, v_rows, offset, c0, D, out);
-    case 2: return values_avx512<CW, 2>(s, n, inv, v_rows, offset, c0, D, out);
-    case 3: return values_avx512<CW, 3>(s, n, inv, v_rows, offset, c0, D, out);
-    case 4: return values_avx512<CW, 4>(s, n, inv, v_rows, offset, c0, D, out);
-    case 5: return values_avx512<CW, 5>(s, n, inv, v_rows, offset, c0, D, out);
-    case 6: return values_avx512<CW, 6>(s, n, inv, v_rows, offset, c0, D, out);
-    case 7: return values_avx512<CW, 7>(s, n, inv, v_rows, offset, c0, D, out);
-    default: return values_avx512<CW, 8>(s, n, inv, v_rows, offset, c0, D, out);
-  }
-}
-
-template <int C>
-SY_AVX512F void heads_avx512(const float* q, int G, const float* const* k_rows, const float* const* v_rows,
-                             int64_t offset, int n, float scale, const float* sinks, float* scores, float* out) {
-  scores_avx512<C>(q, G, k_rows, offset, n, scale, scores);
-  float inv[64];  // G <= 64 (the caller checks)
-  for (int g = 0; g < G; ++g) inv[g] = softmax_avx512(scores + static_cast<int64_t>(g) * n, n, sinks[g]);
-  // Up to 8 heads x 2 column vectors of accumulators per pass (16 registers).
-  constexpr int kCW = C >= 2 ? 2 : 1;
-  for (int g = 0; g < G; g += 8)
-    for (int c0 = 0; c0 < C; c0 += kCW)
-      values_n<kCW>(std::min(8, G - g), scores + static_cast<int64_t>(g) * n, n, inv + g, v_rows, offset, c0, 16 * C,
-                    out + g * 16 * C);
-}
-#endif
 
 }  // namespace
 
 void attention_heads(const float* q, int G, const float* const* k_rows, const float* const* v_rows, int64_t offset,
                      int n, int D, float scale, const float* sinks, float* scores, float* out) {
-#if defined(__x86_64__)
-  // G <= 64 keeps the normalisers on the stack (gpt-oss: 8 heads per KV head).
-  if (!g_force_portable.load(std::memory_order_relaxed) && has_avx512f() && G <= 64) {
-    switch (D) {
-      case 64: return heads_avx512<4>(q, G, k_rows, v_rows, offset, n, scale, sinks, scores, out);
-      case 128: return heads_avx512<8>(q, G, k_rows, v_rows, offset, n, scale, sinks, scores, out);
-      case 32: return heads_avx512<2>(q, G, k_rows, v_rows, offset, n, scale, sinks, scores, out);
-      case 16: return heads_avx512<1>(q, G, k_rows, v_rows, offset, n, scale, sinks, scores, out);
-      default: break;
-    }
-  }
-#endif
+  AttentionKernel k = g_forced.load(std::memory_order_relaxed);
+  if (k == AttentionKernel::kAuto) k = best_kernel();
+  if (k == AttentionKernel::kAvx512 &&
+      detail::attention_heads_avx512(q, G, k_rows, v_rows, offset, n, D, scale, sinks, scores, out))
+    return;
+  if (k == AttentionKernel::kAvx2 &&
+      detail::attention_heads_avx2(q, G, k_rows, v_rows, offset, n, D, scale, sinks, scores, out))
+    return;
   heads_portable(q, G, k_rows, v_rows, offset, n, D, scale, sinks, scores, out);
 }
 
-void attention_force_portable(bool on) { g_force_portable.store(on); }
+bool attention_force_kernel(AttentionKernel k) {
+  if ((k == AttentionKernel::kAvx512 && !detail::cpu_has_avx512f()) ||
+      (k == AttentionKernel::kAvx2 && !detail::cpu_has_avx2_fma()))
+    return false;
+  g_forced.store(k);
+  return true;
+}
 
 }  // namespace sy::kernels::cpu

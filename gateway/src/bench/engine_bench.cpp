@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "sy/gateway/bench/engine_bench.hpp"
+#include "sy/kernels/cpu/attention.hpp"
 #include "sy/kernels/cpu/gemm_q8.hpp"
 #include "sy/local_engine/engine_impl.hpp"
 
@@ -111,14 +112,26 @@ EngineBenchResult run_engine_bench(const EngineBenchOptions& o) {
     res.error = "cannot read model " + o.model_path + ": " + ec.message();
     return res;
   }
-  const auto kernel = kernels::cpu::parse_gemm_kernel(o.cpu_kernel);
-  if (!kernel || !kernels::cpu::gemm_q8_force_kernel(*kernel)) {
-    res.error = "matrix kernel '" + o.cpu_kernel + "' is unknown or not supported by this CPU";
+  // A forced matrix kernel brings the attention path of the same CPU class
+  // with it, so `--kernel avx2` shows what an AVX2-only machine runs.
+  namespace kc = kernels::cpu;
+  const auto kernel = kc::parse_gemm_kernel(o.cpu_kernel);
+  const kc::AttentionKernel attention = !kernel                                  ? kc::AttentionKernel::kAuto
+                                        : *kernel == kc::GemmKernel::kAvx512Vnni ? kc::AttentionKernel::kAvx512
+                                        : *kernel == kc::GemmKernel::kAvx2       ? kc::AttentionKernel::kAvx2
+                                        : *kernel == kc::GemmKernel::kPortable   ? kc::AttentionKernel::kPortable
+                                                                                 : kc::AttentionKernel::kAuto;
+  if (!kernel || !kc::gemm_q8_force_kernel(*kernel) || !kc::attention_force_kernel(attention)) {
+    kc::gemm_q8_force_kernel(kc::GemmKernel::kAuto);
+    res.error = "kernel '" + o.cpu_kernel + "' is unknown or not supported by this CPU";
     return res;
   }
   // The kernel choice is process-wide: put dispatch back however the run ends.
   struct RestoreKernel {
-    ~RestoreKernel() { kernels::cpu::gemm_q8_force_kernel(kernels::cpu::GemmKernel::kAuto); }
+    ~RestoreKernel() {
+      kernels::cpu::gemm_q8_force_kernel(kernels::cpu::GemmKernel::kAuto);
+      kernels::cpu::attention_force_kernel(kernels::cpu::AttentionKernel::kAuto);
+    }
   } restore_kernel;
   res.cpu_kernel = kernels::cpu::gemm_q8_kernel_name();
   int longest = o.ttft_prefix_tokens + o.ttft_suffix_tokens;

@@ -54,10 +54,21 @@ std::vector<double> reference(const std::vector<float>& q, const Rows& r, const 
   return out;
 }
 
-class AttentionHeads : public ::testing::TestWithParam<bool> {  // param: force the portable path
+std::string kernel_label(AttentionKernel k) {
+  switch (k) {
+    case AttentionKernel::kAvx512: return "Avx512";
+    case AttentionKernel::kAvx2: return "Avx2";
+    default: return "Portable";
+  }
+}
+
+// Runs the suite on one path; paths this CPU lacks are skipped.
+class AttentionHeads : public ::testing::TestWithParam<AttentionKernel> {
  protected:
-  void SetUp() override { attention_force_portable(GetParam()); }
-  void TearDown() override { attention_force_portable(false); }
+  void SetUp() override {
+    if (!attention_force_kernel(GetParam())) GTEST_SKIP() << "this CPU lacks the " << kernel_label(GetParam()) << " path";
+  }
+  void TearDown() override { attention_force_kernel(AttentionKernel::kAuto); }
 };
 
 std::vector<float> random_vector(size_t n, std::mt19937& rng, float sd = 1.0f) {
@@ -109,12 +120,13 @@ TEST_P(AttentionHeads, WideScoreRangesStayFinite) {
   for (int i = 0; i < 64; ++i) ASSERT_NEAR(out[static_cast<size_t>(i)], want[static_cast<size_t>(i)], 1e-5) << i;
 }
 
-INSTANTIATE_TEST_SUITE_P(Kernels, AttentionHeads, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? std::string("Portable") : std::string("Dispatched"); });
+INSTANTIATE_TEST_SUITE_P(Kernels, AttentionHeads,
+                         ::testing::Values(AttentionKernel::kAvx512, AttentionKernel::kAvx2, AttentionKernel::kPortable),
+                         [](const auto& info) { return kernel_label(info.param); });
 
-// Grouped heads give each head exactly what it gets alone, and the SIMD path
+// Grouped heads give each head exactly what it gets alone, and every path
 // matches the portable one bit for bit.
-TEST(AttentionHeadsDispatch, SimdPortableAndGroupingAreBitIdentical) {
+TEST(AttentionHeadsDispatch, PathsAndGroupingAreBitIdentical) {
   std::mt19937 rng(9);
   for (const Case& c : {Case{64, 200, 512, 192}, Case{64, 37, 64, 0}, Case{128, 21, 128, 0}}) {
     const Rows r = random_rows(c, rng);
@@ -122,13 +134,19 @@ TEST(AttentionHeadsDispatch, SimdPortableAndGroupingAreBitIdentical) {
     const auto q = random_vector(static_cast<size_t>(G * c.D), rng);
     const auto sinks = random_vector(G, rng);
     std::vector<float> scores(static_cast<size_t>(G * c.n)), simd(static_cast<size_t>(G * c.D)), portable(simd.size());
-    attention_heads(q.data(), G, r.kp.data(), r.vp.data(), c.offset, c.n, c.D, 0.125f, sinks.data(), scores.data(),
-                    simd.data());
-    attention_force_portable(true);
+    ASSERT_TRUE(attention_force_kernel(AttentionKernel::kPortable));
     attention_heads(q.data(), G, r.kp.data(), r.vp.data(), c.offset, c.n, c.D, 0.125f, sinks.data(), scores.data(),
                     portable.data());
-    attention_force_portable(false);
-    for (size_t i = 0; i < simd.size(); ++i) ASSERT_EQ(simd[i], portable[i]) << "D " << c.D << " " << i;
+    for (AttentionKernel k : {AttentionKernel::kAvx2, AttentionKernel::kAvx512}) {
+      if (!attention_force_kernel(k)) continue;
+      attention_heads(q.data(), G, r.kp.data(), r.vp.data(), c.offset, c.n, c.D, 0.125f, sinks.data(), scores.data(),
+                      simd.data());
+      for (size_t i = 0; i < simd.size(); ++i)
+        ASSERT_EQ(simd[i], portable[i]) << kernel_label(k) << " D " << c.D << " " << i;
+    }
+    attention_force_kernel(AttentionKernel::kAuto);
+    attention_heads(q.data(), G, r.kp.data(), r.vp.data(), c.offset, c.n, c.D, 0.125f, sinks.data(), scores.data(),
+                    simd.data());
     for (int g = 0; g < G; ++g) {
       std::vector<float> alone(static_cast<size_t>(c.D));
       attention_heads(q.data() + g * c.D, 1, r.kp.data(), r.vp.data(), c.offset, c.n, c.D, 0.125f,
