@@ -1,21 +1,19 @@
 // attention_heads: the portable path, which defines the arithmetic, and the
-// run-time choice between it and the SIMD paths.
+// choice between it and the SIMD paths (simd_path.hpp).
 #include "sy/kernels/cpu/attention.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 
 #include "attention_impl.hpp"
 #include "sy/kernels/common/exp.hpp"
+#include "sy/kernels/cpu/simd_path.hpp"
 
 namespace sy::kernels::cpu {
 
 namespace {
 
 using detail::reduce16;
-
-std::atomic<AttentionKernel> g_forced{AttentionKernel::kAuto};
 
 float dot_portable(const float* q, const float* k, int D) {
   float lanes[16] = {};
@@ -47,34 +45,18 @@ void heads_portable(const float* q, int G, const float* const* k_rows, const flo
   }
 }
 
-AttentionKernel best_kernel() {
-  static const AttentionKernel kBest = detail::cpu_has_avx512f()    ? AttentionKernel::kAvx512
-                                       : detail::cpu_has_avx2_fma() ? AttentionKernel::kAvx2
-                                                                    : AttentionKernel::kPortable;
-  return kBest;
-}
-
 }  // namespace
 
 void attention_heads(const float* q, int G, const float* const* k_rows, const float* const* v_rows, int64_t offset,
                      int n, int D, float scale, const float* sinks, float* scores, float* out) {
-  AttentionKernel k = g_forced.load(std::memory_order_relaxed);
-  if (k == AttentionKernel::kAuto) k = best_kernel();
-  if (k == AttentionKernel::kAvx512 &&
+  const SimdPath path = active_simd_path();
+  if (path == SimdPath::kAvx512 &&
       detail::attention_heads_avx512(q, G, k_rows, v_rows, offset, n, D, scale, sinks, scores, out))
     return;
-  if (k == AttentionKernel::kAvx2 &&
+  if (path == SimdPath::kAvx2 &&
       detail::attention_heads_avx2(q, G, k_rows, v_rows, offset, n, D, scale, sinks, scores, out))
     return;
   heads_portable(q, G, k_rows, v_rows, offset, n, D, scale, sinks, scores, out);
-}
-
-bool attention_force_kernel(AttentionKernel k) {
-  if ((k == AttentionKernel::kAvx512 && !detail::cpu_has_avx512f()) ||
-      (k == AttentionKernel::kAvx2 && !detail::cpu_has_avx2_fma()))
-    return false;
-  g_forced.store(k);
-  return true;
 }
 
 }  // namespace sy::kernels::cpu

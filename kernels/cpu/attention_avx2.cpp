@@ -7,9 +7,8 @@
 #include <algorithm>
 
 #include "attention_impl.hpp"
+#include "simd_exp.hpp"
 #include "sy/kernels/common/exp.hpp"
-
-#define SY_AVX2 __attribute__((target("avx2,fma")))
 
 namespace sy::kernels::cpu::detail {
 
@@ -29,25 +28,6 @@ SY_AVX2 inline __m256 transpose_reduce8(const __m256* h8) {
   const __m256 r = _mm256_add_ps(_mm256_shuffle_ps(h2[0], h2[1], _MM_SHUFFLE(2, 0, 2, 0)),
                                  _mm256_shuffle_ps(h2[0], h2[1], _MM_SHUFFLE(3, 1, 3, 1)));
   return _mm256_permutevar8x32_ps(r, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-}
-
-// exp_nonpositive, lane-wise, operation for operation.
-SY_AVX2 inline __m256 exp8(__m256 x) {
-  using C = ExpConstants;
-  const __m256 low = _mm256_cmp_ps(x, _mm256_set1_ps(C::kLowest), _CMP_LT_OQ);
-  const __m256 n =
-      _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(C::kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fmadd_ps(n, _mm256_set1_ps(-C::kLn2Hi), x);
-  r = _mm256_fmadd_ps(n, _mm256_set1_ps(-C::kLn2Lo), r);
-  const __m256 r2 = _mm256_mul_ps(r, r);
-  __m256 p = _mm256_fmadd_ps(_mm256_set1_ps(C::kP0), r, _mm256_set1_ps(C::kP1));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(C::kP2));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(C::kP3));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(C::kP4));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(C::kP5));
-  const __m256 y = _mm256_add_ps(_mm256_fmadd_ps(p, r2, r), _mm256_set1_ps(1.0f));
-  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_andnot_ps(low, _mm256_mul_ps(y, _mm256_castsi256_ps(e)));
 }
 
 // -1 in the first `count` lanes (for masked loads and stores).
@@ -149,11 +129,6 @@ SY_AVX2 void heads_avx2(const float* q, int G, const float* const* k_rows, const
 }
 
 }  // namespace
-
-bool cpu_has_avx2_fma() {
-  static const bool kHas = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return kHas;
-}
 
 SY_AVX2 bool attention_heads_avx2(const float* q, int G, const float* const* k_rows, const float* const* v_rows,
                                   int64_t offset, int n, int D, float scale, const float* sinks, float* scores,

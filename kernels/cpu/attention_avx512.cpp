@@ -8,13 +8,13 @@
 #include <algorithm>
 
 #include "attention_impl.hpp"
+#include "simd_exp.hpp"
 #include "sy/kernels/common/exp.hpp"
 
 namespace sy::kernels::cpu::detail {
 
 namespace {
 
-#define SY_AVX512F __attribute__((target("avx512f,avx512dq,fma")))
 
 
 // Lane p of the result = reduce16 of d[p]'s lanes, with reduce16's pairing:
@@ -36,25 +36,6 @@ SY_AVX512F inline __m512 transpose_reduce16(const __m512* d) {
                                  _mm512_shuffle_ps(h2[0], h2[1], _MM_SHUFFLE(3, 1, 3, 1)));
   const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
   return _mm512_permutexvar_ps(order, r);
-}
-
-// exp_nonpositive, lane-wise, operation for operation.
-SY_AVX512F inline __m512 exp16(__m512 x) {
-  using C = ExpConstants;
-  const __mmask16 low = _mm512_cmp_ps_mask(x, _mm512_set1_ps(C::kLowest), _CMP_LT_OQ);
-  const __m512 n =
-      _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(C::kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fmadd_ps(n, _mm512_set1_ps(-C::kLn2Hi), x);
-  r = _mm512_fmadd_ps(n, _mm512_set1_ps(-C::kLn2Lo), r);
-  const __m512 r2 = _mm512_mul_ps(r, r);
-  __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(C::kP0), r, _mm512_set1_ps(C::kP1));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(C::kP2));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(C::kP3));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(C::kP4));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(C::kP5));
-  const __m512 y = _mm512_add_ps(_mm512_fmadd_ps(p, r2, r), _mm512_set1_ps(1.0f));
-  const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
-  return _mm512_maskz_mov_ps(static_cast<__mmask16>(~low), _mm512_mul_ps(y, _mm512_castsi512_ps(e)));
 }
 
 SY_AVX512F inline __mmask16 first_lanes(int count) {
@@ -178,11 +159,6 @@ SY_AVX512F void heads_avx512(const float* q, int G, const float* const* k_rows, 
 }
 
 }  // namespace
-
-bool cpu_has_avx512f() {
-  static const bool kHas = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
-  return kHas;
-}
 
 SY_AVX512F bool attention_heads_avx512(const float* q, int G, const float* const* k_rows, const float* const* v_rows,
                                        int64_t offset, int n, int D, float scale, const float* sinks, float* scores,

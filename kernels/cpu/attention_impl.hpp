@@ -16,10 +16,8 @@ T reduce16(const T* lanes) {
 }
 
 // Each returns false, computing nothing, for shapes it does not handle.
-bool cpu_has_avx512f();
 bool attention_heads_avx512(const float* q, int G, const float* const* k_rows, const float* const* v_rows,
                             int64_t offset, int n, int D, float scale, const float* sinks, float* scores, float* out);
-bool cpu_has_avx2_fma();
 bool attention_heads_avx2(const float* q, int G, const float* const* k_rows, const float* const* v_rows,
                           int64_t offset, int n, int D, float scale, const float* sinks, float* scores, float* out);
 

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "sy/gateway/bench/engine_bench.hpp"
-#include "sy/kernels/cpu/attention.hpp"
+#include "sy/kernels/cpu/simd_path.hpp"
 #include "sy/kernels/cpu/gemm_q8.hpp"
 #include "sy/local_engine/engine_impl.hpp"
 
@@ -112,16 +112,16 @@ EngineBenchResult run_engine_bench(const EngineBenchOptions& o) {
     res.error = "cannot read model " + o.model_path + ": " + ec.message();
     return res;
   }
-  // A forced matrix kernel brings the attention path of the same CPU class
-  // with it, so `--kernel avx2` shows what an AVX2-only machine runs.
+  // A forced matrix kernel brings the float kernels' SIMD path of the same CPU
+  // class with it, so `--kernel avx2` shows what an AVX2-only machine runs.
   namespace kc = kernels::cpu;
   const auto kernel = kc::parse_gemm_kernel(o.cpu_kernel);
-  const kc::AttentionKernel attention = !kernel                                  ? kc::AttentionKernel::kAuto
-                                        : *kernel == kc::GemmKernel::kAvx512Vnni ? kc::AttentionKernel::kAvx512
-                                        : *kernel == kc::GemmKernel::kAvx2       ? kc::AttentionKernel::kAvx2
-                                        : *kernel == kc::GemmKernel::kPortable   ? kc::AttentionKernel::kPortable
-                                                                                 : kc::AttentionKernel::kAuto;
-  if (!kernel || !kc::gemm_q8_force_kernel(*kernel) || !kc::attention_force_kernel(attention)) {
+  const kc::SimdPath simd = !kernel                                  ? kc::SimdPath::kAuto
+                                        : *kernel == kc::GemmKernel::kAvx512Vnni ? kc::SimdPath::kAvx512
+                                        : *kernel == kc::GemmKernel::kAvx2       ? kc::SimdPath::kAvx2
+                                        : *kernel == kc::GemmKernel::kPortable   ? kc::SimdPath::kPortable
+                                                                                 : kc::SimdPath::kAuto;
+  if (!kernel || !kc::gemm_q8_force_kernel(*kernel) || !kc::force_simd_path(simd)) {
     kc::gemm_q8_force_kernel(kc::GemmKernel::kAuto);
     res.error = "kernel '" + o.cpu_kernel + "' is unknown or not supported by this CPU";
     return res;
@@ -130,7 +130,7 @@ EngineBenchResult run_engine_bench(const EngineBenchOptions& o) {
   struct RestoreKernel {
     ~RestoreKernel() {
       kernels::cpu::gemm_q8_force_kernel(kernels::cpu::GemmKernel::kAuto);
-      kernels::cpu::attention_force_kernel(kernels::cpu::AttentionKernel::kAuto);
+      kernels::cpu::force_simd_path(kernels::cpu::SimdPath::kAuto);
     }
   } restore_kernel;
   res.cpu_kernel = kernels::cpu::gemm_q8_kernel_name();

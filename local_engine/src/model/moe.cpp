@@ -6,6 +6,7 @@
 #include "model/packed_weights.hpp"
 #include "model/row_ops.hpp"
 #include "sy/kernels/cpu/gemm_q8.hpp"
+#include "sy/kernels/cpu/vector_math.hpp"
 #include "sy/kernels/common/ops.hpp"
 
 namespace sy::local_engine::model {
@@ -168,13 +169,9 @@ void experts_fast(const HyperParams& hp, const LayerWeights& w, const float* u, 
                               f_block);
     const float* gb = &w.gate_bias[static_cast<size_t>(base)];
     const float* ub = &w.up_bias[static_cast<size_t>(base)];
-    for (int i = 0; i < n; ++i) {
-      float* dst = &act[static_cast<size_t>(a.first + i) * F];
-      for (int r = r0; r < r1; ++r) {
-        const size_t k = static_cast<size_t>(i) * f_block + static_cast<size_t>(r - r0);
-        dst[r] = kernels::swiglu_oai(g[k] + gb[r], up[k] + ub[r]);
-      }
-    }
+    for (int i = 0; i < n; ++i)
+      kernels::cpu::swiglu_rows(&g[static_cast<size_t>(i) * f_block], &up[static_cast<size_t>(i) * f_block], gb + r0,
+                                ub + r0, r1 - r0, &act[static_cast<size_t>(a.first + i) * F + r0]);
   });
 
   aq.quantize(act.data(), assignments, F, pool);

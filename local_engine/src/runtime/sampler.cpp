@@ -1,5 +1,7 @@
 #include "sy/local_engine/sampler.hpp"
 
+#include "sy/kernels/cpu/vector_math.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <utility>
@@ -36,16 +38,31 @@ int32_t Sampler::sample_filtered(std::span<const float> logits) {
   for (float l : logits)
     if (std::isfinite(l)) max_l = std::max(max_l, l);
   if (!std::isfinite(max_l)) return argmax(logits);
-  // Probabilities relative to the max (unnormalised); exact log-softmax kept for logprobs.
-  double total = 0.0;
+  // Probabilities relative to the max (unnormalised; 0 for non-finite logits).
+  weights_.resize(logits.size());
+  const double total = kernels::cpu::softmax_weights(logits.data(), static_cast<int64_t>(logits.size()), max_l, inv_t,
+                                                     weights_.data());
+  const bool truncated =
+      min_p_ > 0.0f || (top_k_ > 0 && static_cast<size_t>(top_k_) < logits.size()) || top_p_ < 1.0f;
+  if (!truncated) {
+    // Straight from the weights, in index order (the candidate list below
+    // would hold the same entries in the same order).
+    const double r = std::uniform_real_distribution<double>(0.0, total)(rng_);
+    double acc = 0.0;
+    size_t pick = logits.size();
+    for (size_t i = 0; i < weights_.size(); ++i) {
+      if (weights_[i] <= 0.0f) continue;
+      pick = i;  // the last positive weight, should rounding leave r >= acc
+      acc += weights_[i];
+      if (r < acc) break;
+    }
+    last_logprob_ = static_cast<float>(std::log(weights_[pick] / total));
+    return static_cast<int32_t>(pick);
+  }
   cand_.clear();
   cand_.reserve(logits.size());
-  for (size_t i = 0; i < logits.size(); ++i) {
-    if (!std::isfinite(logits[i])) continue;
-    const float w = std::exp((logits[i] - max_l) * inv_t);
-    total += w;
-    cand_.emplace_back(w, static_cast<int32_t>(i));
-  }
+  for (size_t i = 0; i < logits.size(); ++i)
+    if (std::isfinite(logits[i])) cand_.emplace_back(weights_[i], static_cast<int32_t>(i));
   // min-p: relative to the most likely token (weight 1 here).
   if (min_p_ > 0.0f) std::erase_if(cand_, [&](const auto& c) { return c.first < min_p_; });
   auto by_weight = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };

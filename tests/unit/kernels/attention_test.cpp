@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sy/kernels/cpu/attention.hpp"
+#include "sy/kernels/cpu/simd_path.hpp"
 
 namespace sy::kernels::cpu {
 namespace {
@@ -54,21 +55,21 @@ std::vector<double> reference(const std::vector<float>& q, const Rows& r, const 
   return out;
 }
 
-std::string kernel_label(AttentionKernel k) {
+std::string kernel_label(SimdPath k) {
   switch (k) {
-    case AttentionKernel::kAvx512: return "Avx512";
-    case AttentionKernel::kAvx2: return "Avx2";
+    case SimdPath::kAvx512: return "Avx512";
+    case SimdPath::kAvx2: return "Avx2";
     default: return "Portable";
   }
 }
 
 // Runs the suite on one path; paths this CPU lacks are skipped.
-class AttentionHeads : public ::testing::TestWithParam<AttentionKernel> {
+class AttentionHeads : public ::testing::TestWithParam<SimdPath> {
  protected:
   void SetUp() override {
-    if (!attention_force_kernel(GetParam())) GTEST_SKIP() << "this CPU lacks the " << kernel_label(GetParam()) << " path";
+    if (!force_simd_path(GetParam())) GTEST_SKIP() << "this CPU lacks the " << kernel_label(GetParam()) << " path";
   }
-  void TearDown() override { attention_force_kernel(AttentionKernel::kAuto); }
+  void TearDown() override { force_simd_path(SimdPath::kAuto); }
 };
 
 std::vector<float> random_vector(size_t n, std::mt19937& rng, float sd = 1.0f) {
@@ -121,7 +122,7 @@ TEST_P(AttentionHeads, WideScoreRangesStayFinite) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Kernels, AttentionHeads,
-                         ::testing::Values(AttentionKernel::kAvx512, AttentionKernel::kAvx2, AttentionKernel::kPortable),
+                         ::testing::Values(SimdPath::kAvx512, SimdPath::kAvx2, SimdPath::kPortable),
                          [](const auto& info) { return kernel_label(info.param); });
 
 // Grouped heads give each head exactly what it gets alone, and every path
@@ -134,17 +135,17 @@ TEST(AttentionHeadsDispatch, PathsAndGroupingAreBitIdentical) {
     const auto q = random_vector(static_cast<size_t>(G * c.D), rng);
     const auto sinks = random_vector(G, rng);
     std::vector<float> scores(static_cast<size_t>(G * c.n)), simd(static_cast<size_t>(G * c.D)), portable(simd.size());
-    ASSERT_TRUE(attention_force_kernel(AttentionKernel::kPortable));
+    ASSERT_TRUE(force_simd_path(SimdPath::kPortable));
     attention_heads(q.data(), G, r.kp.data(), r.vp.data(), c.offset, c.n, c.D, 0.125f, sinks.data(), scores.data(),
                     portable.data());
-    for (AttentionKernel k : {AttentionKernel::kAvx2, AttentionKernel::kAvx512}) {
-      if (!attention_force_kernel(k)) continue;
+    for (SimdPath k : {SimdPath::kAvx2, SimdPath::kAvx512}) {
+      if (!force_simd_path(k)) continue;
       attention_heads(q.data(), G, r.kp.data(), r.vp.data(), c.offset, c.n, c.D, 0.125f, sinks.data(), scores.data(),
                       simd.data());
       for (size_t i = 0; i < simd.size(); ++i)
         ASSERT_EQ(simd[i], portable[i]) << kernel_label(k) << " D " << c.D << " " << i;
     }
-    attention_force_kernel(AttentionKernel::kAuto);
+    force_simd_path(SimdPath::kAuto);
     attention_heads(q.data(), G, r.kp.data(), r.vp.data(), c.offset, c.n, c.D, 0.125f, sinks.data(), scores.data(),
                     simd.data());
     for (int g = 0; g < G; ++g) {

@@ -25,6 +25,7 @@ class Sampler {
   int top_k_;
   float min_p_;
   std::mt19937_64 rng_;
+  std::vector<float> weights_;  // per token, reused across calls
   std::vector<std::pair<float, int32_t>> cand_;
   float last_logprob_ = 0.0f;
 };

@@ -2,6 +2,7 @@
 // Per-element math of the gpt-oss forward pass, shared by CPU and CUDA.
 #include <cmath>
 
+#include "sy/kernels/common/exp.hpp"
 #include "sy/kernels/common/hd.hpp"
 
 namespace sy::kernels {
@@ -9,12 +10,18 @@ namespace sy::kernels {
 constexpr float kSwigluAlpha = 1.702f;
 constexpr float kSwigluLimit = 7.0f;
 
-// SwiGLU-OAI: gate clamped from above only, up clamped both sides, +1 on up.
+// SwiGLU-OAI: gate clamped from above only, up clamped both sides, +1 on up:
+// g * sigmoid(alpha g) * (u + 1). The sigmoid comes from z = exp(-alpha |g|),
+// inside exp_nonpositive's range, as 1 / (1 + z) or z / (1 + z); the SIMD
+// versions (kernels/cpu/vector_math*.cpp) do these operations lane by lane.
 SY_HD float swiglu_oai(float gate, float up) {
   const float g = gate < kSwigluLimit ? gate : kSwigluLimit;
   float u = up < kSwigluLimit ? up : kSwigluLimit;
   u = u > -kSwigluLimit ? u : -kSwigluLimit;
-  return g / (1.0f + expf(-kSwigluAlpha * g)) * (u + 1.0f);
+  const float z = exp_nonpositive(-kSwigluAlpha * fabsf(g));
+  const float d = 1.0f + z;
+  const float s = g >= 0.0f ? 1.0f / d : z / d;
+  return g * s * (u + 1.0f);
 }
 
 // Softmax with a learned sink (an extra logit with zero value): returns the

@@ -8,7 +8,8 @@
 // each offset by `offset` floats (the KV head's slice). Doing a KV head's
 // query heads together reads each key and value row once for all of them.
 //
-// The arithmetic, which every path follows exactly (bit-identical results):
+// The arithmetic, which the portable, AVX2 and AVX-512 paths (simd_path.hpp)
+// all follow exactly (bit-identical results):
 //   q·k     16 lanes, lane l accumulating columns l, l+16, ... by FMA, then the
 //           lanes summed pairwise (l + l+8, then +4, +2, +1), times scale;
 //   exp     exp_nonpositive(s_j - m), m the max over the scores and the sink;
@@ -23,12 +24,5 @@ namespace sy::kernels::cpu {
 // floats. scores: scratch for G * n floats. D: head dimension.
 void attention_heads(const float* q, int G, const float* const* k_rows, const float* const* v_rows, int64_t offset,
                      int n, int D, float scale, const float* sinks, float* scores, float* out);
-
-// The paths, best first: AVX-512 (F + DQ; head dims 16/32/64/128), AVX2 + FMA
-// (the same dims) and portable C++ (any).
-enum class AttentionKernel { kAuto, kAvx512, kAvx2, kPortable };
-// Tests and benches: run `k` instead of the best path the CPU has; kAuto
-// restores that. Returns false, changing nothing, when the CPU lacks `k`.
-bool attention_force_kernel(AttentionKernel k);
 
 }  // namespace sy::kernels::cpu
