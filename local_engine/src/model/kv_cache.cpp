@@ -10,7 +10,11 @@ KvCache::KvCache(const HyperParams& hp, int n_ctx, KvType type, int max_batch)
     : n_ctx_(n_ctx), n_head_kv_(hp.n_head_kv), head_dim_(hp.head_dim), type_(type) {
   for (int il = 0; il < hp.n_layer; ++il) {
     cap_.push_back(hp.is_swa(il) ? std::min(n_ctx, hp.n_swa + std::max(1, max_batch)) : n_ctx);
-    page_positions_.push_back(std::min(kPagePositions, cap_.back()));
+    // Pages of at most kPagePositions, as few as cover the layer and all the
+    // same size (a head's offset must not depend on the page): a ring of
+    // 640 gets 3 pages of 214, not 3 of 256.
+    const int pages = (cap_.back() + kPagePositions - 1) / kPagePositions;
+    page_positions_.push_back((cap_.back() + pages - 1) / pages);
   }
   const int row = n_head_kv_ * head_dim_;
   if (type == KvType::kQ8_0 && row % kernels::kQK != 0) type_ = KvType::kF16;  // rows must be whole blocks
@@ -31,7 +35,6 @@ void KvCache::reserve(int n_pos) {
   for (size_t l = 0; l < cap_.size(); ++l) {
     // A ring layer never needs more than its capacity; its slots fill in order as well.
     const int need = std::min(n_pos, cap_[l]);
-    // Every page of a layer is full-sized, so a head's offset is the same in all of them.
     const size_t n = static_cast<size_t>(page_positions_[l]) * static_cast<size_t>(units_) * unit_bytes_;
     while (static_cast<int>(k_pages_[l].size()) * page_positions_[l] < need) {
       k_pages_[l].push_back(std::make_unique<std::byte[]>(n));

@@ -24,16 +24,18 @@ Sampler::Sampler(const SamplingParams& p)
 
 int32_t Sampler::sample(std::span<const float> logits) {
   if (logits.empty()) return -1;
-  if (!(temperature_ > 0.0f)) {
-    const int32_t id = argmax(logits);
-    last_logprob_ = 0.0f;
-    return id;
-  }
+  if (!(temperature_ > 0.0f)) return sample_greedy(logits);
   return sample_filtered(logits);
+}
+
+int32_t Sampler::sample_greedy(std::span<const float> logits) {
+  last_logprob_ = 0.0f;
+  return argmax(logits);
 }
 
 int32_t Sampler::sample_filtered(std::span<const float> logits) {
   const float inv_t = 1.0f / temperature_;
+  if (!std::isfinite(inv_t)) return sample_greedy(logits);  // a temperature too small for float: greedy
   float max_l = -INFINITY;
   for (float l : logits)
     if (std::isfinite(l)) max_l = std::max(max_l, l);

@@ -70,13 +70,15 @@ TEST(KvCache, PagesAreAllocatedAsPositionsAreReserved) {
   const HyperParams hp = shape(8, 64);
   KvCache kv(hp, 4096, KvType::kF32, 200);
   EXPECT_EQ(kv.bytes(), 0u);
+  const size_t position = 8 * 64 * sizeof(float);
+  const size_t full_page = KvCache::kPagePositions * position;
+  const size_t ring_page = 150 * position;  // the 300-position ring: 2 equal pages, not 2 x 256
   kv.reserve(1);
-  const size_t page = static_cast<size_t>(KvCache::kPagePositions) * 8 * 64 * sizeof(float);
-  EXPECT_EQ(kv.bytes(), 2 * 2 * page);  // K and V, one page per layer
-  kv.reserve(1000);  // ring (300) fits 2 pages; full layer needs 4
-  EXPECT_EQ(kv.bytes(), 2 * (2 + 4) * page);
+  EXPECT_EQ(kv.bytes(), 2 * (ring_page + full_page));  // K and V, one page per layer
+  kv.reserve(1000);  // the whole ring; 4 pages of the full layer
+  EXPECT_EQ(kv.bytes(), 2 * (2 * ring_page + 4 * full_page));
   kv.reserve(4096);
-  EXPECT_EQ(kv.bytes(), 2 * (2 + 16) * page);
+  EXPECT_EQ(kv.bytes(), 2 * (2 * ring_page + 16 * full_page));
 }
 
 }  // namespace

@@ -117,8 +117,11 @@ TEST(ModelBatch, KvIsAllocatedInPagesAsTheSequenceGrows) {
     size_t total = 0;
     for (int il = 0; il < hp.n_layer; ++il) {
       const int cap = hp.is_swa(il) ? std::min(n_ctx, hp.n_swa + max_batch) : n_ctx;
-      const int pages = (std::min(positions, cap) + KvCache::kPagePositions - 1) / KvCache::kPagePositions;
-      total += 2 * row_bytes * static_cast<size_t>(std::min(pages * KvCache::kPagePositions, cap));
+      // Equal pages of at most kPagePositions, as few as cover the layer.
+      const int layer_pages = (cap + KvCache::kPagePositions - 1) / KvCache::kPagePositions;
+      const int page = (cap + layer_pages - 1) / layer_pages;
+      const int pages = (std::min(positions, cap) + page - 1) / page;
+      total += 2 * row_bytes * static_cast<size_t>(pages * page);
     }
     return total;
   };

@@ -20,6 +20,26 @@ TEST(RuntimeSampler, GreedyAtZeroTemperature) {
   EXPECT_EQ(s.sample(logits), 1);  // first of the tied maxima
 }
 
+// 1e-40 is a valid request temperature but subnormal as a float: 1 / t is
+// infinite, and the weights would all be NaN.
+TEST(RuntimeSampler, TemperatureTooSmallForFloatIsGreedy) {
+  Sampler s(params(1e-40f));
+  const std::vector<float> logits{0.1f, 2.0f, 3.0f, -1.0f, 2.9f};
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(s.sample(logits), 2);
+  EXPECT_EQ(s.last_logprob(), 0.0f);
+}
+
+// Non-finite logits are never drawn; the rest keep their softmax shares.
+TEST(RuntimeSampler, NonFiniteLogitsAreSkipped) {
+  Sampler s(params(1.0f, 3));
+  const std::vector<float> logits{NAN, 0.0f, INFINITY, -INFINITY, 0.0f};
+  int counts[5] = {};
+  for (int i = 0; i < 2000; ++i) ++counts[s.sample(logits)];
+  EXPECT_EQ(counts[0] + counts[2] + counts[3], 0);
+  EXPECT_NEAR(counts[1] / 2000.0, 0.5, 0.05);
+  EXPECT_NEAR(s.last_logprob(), std::log(0.5), 1e-6);
+}
+
 TEST(RuntimeSampler, SeedMakesItDeterministic) {
   std::vector<float> logits(1000);
   for (size_t i = 0; i < logits.size(); ++i) logits[i] = std::sin(static_cast<float>(i)) * 3.0f;

@@ -105,9 +105,9 @@ class Model {
 // Per-sequence KV cache: rotated K and V of every layer. Full-attention layers
 // keep positions [0, n_ctx); sliding-window layers keep a ring of the last
 // n_swa + max_batch positions (all a batch of max_batch tokens can attend to).
-// Storage is allocated in pages of kPagePositions (fewer for a ring smaller
-// than that) as positions are reserved, so a short or idle sequence does not
-// pin an n_ctx-sized buffer. Within a page the layout is head-major: head h of
+// Storage is allocated in pages of at most kPagePositions (all of a layer's
+// pages the same size) as positions are reserved, so a short or idle sequence
+// does not pin an n_ctx-sized buffer. Within a page the layout is head-major: head h of
 // every slot, then head h + 1 (Q8_0 heads narrower than a block: whole rows). Attention reads one KV head's positions in a
 // row, so each page gives it one contiguous run instead of head_dim elements
 // out of every n_head_kv * head_dim (decode at 4096 positions stalled on DRAM

@@ -19,6 +19,7 @@ class Sampler {
 
  private:
   int32_t sample_filtered(std::span<const float> logits);
+  int32_t sample_greedy(std::span<const float> logits);
 
   float temperature_;
   float top_p_;

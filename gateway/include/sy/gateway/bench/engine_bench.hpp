@@ -26,8 +26,8 @@ struct EngineBenchOptions {
   int ttft_suffix_tokens = 16;   // new tokens of the second request
   int bandwidth_mb = 1024;       // buffer summed for the read-bandwidth figure
   std::string kv_type = "f32";
-  std::string cpu_kernel = "auto";
-  int long_context = 0;  // > 0: also prefill this many tokens, then decode decode_tokens more after them  // auto | avx512vnni | avx2 | portable (kernels::cpu::GemmKernel)
+  std::string cpu_kernel = "auto";  // auto | avx512vnni | avx2 | portable (kernels::cpu::GemmKernel)
+  int long_context = 0;             // > 0: also prefill this many tokens, then decode decode_tokens more after them
 };
 
 struct EngineBenchResult {

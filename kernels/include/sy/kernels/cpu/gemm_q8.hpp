@@ -22,7 +22,8 @@
 // Every (row, token) result is computed with the same operations in the same
 // order whatever the other rows and tokens of the call are, and the AVX2 and
 // portable kernels compute it identically: results are bit-identical across
-// batch composition and across kernels.
+// batch composition and across kernels (for finite activations; NaN or
+// infinite inputs quantise differently per kernel, garbage either way).
 #include <cstddef>
 #include <cstdint>
 #include <optional>
