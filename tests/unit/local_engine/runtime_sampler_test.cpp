@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <random>
+#include <vector>
 
 #include "sy/local_engine/sampler.hpp"
 
@@ -99,6 +102,47 @@ TEST(RuntimeSampler, TruncationsRestrictTheSupport) {
     bool other = false;
     for (int i = 0; i < 300; ++i) other |= (s.sample(logits) != 10 && s.sample(logits) != 20);
     EXPECT_TRUE(other);
+  }
+}
+
+// Top-p over a large vocabulary: every draw lies in the nucleus a full sort
+// gives (smallest set of most likely tokens holding top_p of the mass), and
+// the draws spread over it in proportion to their weights.
+TEST(RuntimeSampler, TopPMatchesTheSortedNucleus) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> nd(0.0f, 2.0f);
+  std::vector<float> logits(50000);
+  for (float& l : logits) l = nd(rng);
+  logits[7] = NAN;
+  for (float top_p : {0.05f, 0.5f, 0.9f}) {
+    SamplingParams p = params(0.8f, 5);
+    p.top_p = top_p;
+    Sampler s(p);
+    std::vector<std::pair<double, int>> sorted;
+    double total = 0;
+    for (int i = 0; i < static_cast<int>(logits.size()); ++i) {
+      if (!std::isfinite(logits[static_cast<size_t>(i)])) continue;
+      const double w = std::exp((logits[static_cast<size_t>(i)] - 8.0) / 0.8);
+      sorted.emplace_back(w, i);
+      total += w;
+    }
+    std::sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return a.first > b.first; });
+    std::vector<char> in(logits.size(), 0);
+    double acc = 0, nucleus = 0;
+    size_t k = 0;
+    for (; k < sorted.size() && acc < top_p * total; ++k) acc += sorted[k].first, in[static_cast<size_t>(sorted[k].second)] = 1;
+    nucleus = acc;
+    double top_share = 0;  // the most likely token's share of the nucleus
+    int top_hits = 0;
+    const int draws = 3000;
+    for (int d = 0; d < draws; ++d) {
+      const int32_t t = s.sample(logits);
+      ASSERT_TRUE(in[static_cast<size_t>(t)]) << "top_p " << top_p << " token " << t << " outside a nucleus of " << k;
+      top_hits += t == sorted[0].second;
+    }
+    top_share = sorted[0].first / nucleus;
+    EXPECT_NEAR(top_hits / double(draws), top_share, 4 * std::sqrt(top_share * (1 - top_share) / draws) + 1e-3)
+        << "top_p " << top_p;
   }
 }
 

@@ -20,6 +20,7 @@ class Sampler {
  private:
   int32_t sample_filtered(std::span<const float> logits);
   int32_t sample_greedy(std::span<const float> logits);
+  int32_t sample_top_p(double total);  // weights_ filled, top-p the only truncation
 
   float temperature_;
   float top_p_;
@@ -27,6 +28,7 @@ class Sampler {
   float min_p_;
   std::mt19937_64 rng_;
   std::vector<float> weights_;  // per token, reused across calls
+  std::vector<double> mass_;    // top-p histogram
   std::vector<std::pair<float, int32_t>> cand_;
   float last_logprob_ = 0.0f;
 };
