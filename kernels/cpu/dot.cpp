@@ -15,7 +15,37 @@ bool has_avx2() {
 #endif
 }
 
+#if defined(__x86_64__)
+namespace {
+
+// Exact conversions (F16 -> F32, q * d with q and d exact in float), so the
+// SIMD versions give the scalar loops' results.
+__attribute__((target("avx2,fma,f16c"))) void dequantize_f16_avx2(const uint16_t* p, float* out, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i))));
+  for (; i < n; ++i) out[i] = fp16_to_f32(p[i]);
+}
+
+__attribute__((target("avx2,fma,f16c"))) void dequantize_q8_0_avx2(const BlockQ8_0* b, float* out, int64_t blocks) {
+  for (int64_t i = 0; i < blocks; ++i) {
+    const __m256 d = _mm256_set1_ps(fp16_to_f32(b[i].d));
+    for (int k = 0; k < kQK; k += 8) {
+      const __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(b[i].qs + k)));
+      _mm256_storeu_ps(out + i * kQK + k, _mm256_mul_ps(d, _mm256_cvtepi32_ps(q)));
+    }
+  }
+}
+
+}  // namespace
+#endif
+
 void dequantize_row(WType type, const void* row, float* out, int64_t n) {
+#if defined(__x86_64__)
+  if (type == WType::kF16 && has_avx2()) return dequantize_f16_avx2(static_cast<const uint16_t*>(row), out, n);
+  if (type == WType::kQ8_0 && has_avx2())
+    return dequantize_q8_0_avx2(static_cast<const BlockQ8_0*>(row), out, n / kQK);
+#endif
   switch (type) {
     case WType::kF32: {
       const float* p = static_cast<const float*>(row);

@@ -3,6 +3,7 @@
 #include <numeric>
 
 #include "gguf/strcat.hpp"
+#include "model/kv_rows.hpp"
 #include "sy/kernels/common/ops.hpp"
 #include "sy/kernels/cpu/attention.hpp"
 #include "model/moe.hpp"
@@ -150,51 +151,19 @@ void Forward::attention_block(int il, std::vector<float>& x, const std::vector<R
   // One item per (token, KV head): its `group` query heads read each key and
   // value row once between them.
   kernels::cpu::parallel_for(pool_, static_cast<int64_t>(T) * HKV, 1, [&](int64_t begin, int64_t end) {
-    // The row pointers of the current token's keys and values, shared by its
-    // KV heads; quantised caches are converted once per token. The next token
-    // of the same sequence and window start only appends its new rows.
-    thread_local std::vector<const float*> k_rows, v_rows;
-    thread_local std::vector<float> scores, k_f32, v_f32;
-    const Sequence* seq = nullptr;
-    int first_held = -1, n_held = 0, current = -1;
+    thread_local KvRows kv_rows;
+    thread_local std::vector<float> scores;
+    kv_rows.begin_call(HKV);
     for (int64_t idx = begin; idx < end; ++idx) {
       const int t = static_cast<int>(idx / HKV), kvh = static_cast<int>(idx % HKV);
       const Row& row = rows[static_cast<size_t>(t)];
       const int first = swa ? std::max(0, row.pos - hp.n_swa + 1) : 0, n = row.pos - first + 1;
-      if (t != current) {
-        current = t;
-        if (row.seq != seq || first != first_held || n < n_held) n_held = 0;
-        seq = row.seq;
-        first_held = first;
-        const KvCache& kv = seq->kv();
-        k_rows.resize(static_cast<size_t>(n));
-        v_rows.resize(static_cast<size_t>(n));
-        if (kv.type() == KvType::kF32) {
-          for (int j = n_held; j < n; ++j) {
-            k_rows[static_cast<size_t>(j)] = kv.k_f32(il, first + j);
-            v_rows[static_cast<size_t>(j)] = kv.v_f32(il, first + j);
-          }
-        } else {
-          k_f32.resize(static_cast<size_t>(n) * KV);
-          v_f32.resize(static_cast<size_t>(n) * KV);
-          for (int j = n_held; j < n; ++j) {
-            kv.load_k(il, first + j, &k_f32[static_cast<size_t>(j) * KV]);
-            kv.load_v(il, first + j, &v_f32[static_cast<size_t>(j) * KV]);
-          }
-          for (int j = 0; j < n; ++j) {  // the buffers may have moved
-            k_rows[static_cast<size_t>(j)] = &k_f32[static_cast<size_t>(j) * KV];
-            v_rows[static_cast<size_t>(j)] = &v_f32[static_cast<size_t>(j) * KV];
-          }
-        }
-        n_held = n;
-        scores.resize(static_cast<size_t>(group) * n);
-      }
+      kv_rows.prepare(row.seq, il, kvh, first, n, D);
+      scores.resize(static_cast<size_t>(group) * n);
       const int h0 = kvh * group;
-      // Cache rows are head-major pages; converted rows are plain [head][D].
-      const int64_t head_offset = kvh * (seq->kv().type() == KvType::kF32 ? seq->kv().head_stride(il) : D);
-      kernels::cpu::attention_heads(&q[static_cast<size_t>(t) * Q + h0 * D], group, k_rows.data(), v_rows.data(),
-                                    head_offset, n, D, scale, &w.sinks[static_cast<size_t>(h0)],
-                                    scores.data(), &o[static_cast<size_t>(t) * Q + h0 * D]);
+      kernels::cpu::attention_heads(&q[static_cast<size_t>(t) * Q + h0 * D], group, kv_rows.keys(), kv_rows.values(),
+                                    kv_rows.offset(), n, D, scale, &w.sinks[static_cast<size_t>(h0)], scores.data(),
+                                    &o[static_cast<size_t>(t) * Q + h0 * D]);
     }
   });
 

@@ -1,7 +1,9 @@
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "sy/kernels/common/fp.hpp"
+#include "sy/kernels/cpu/dot.hpp"
 #include "sy/local_engine/model.hpp"
 
 namespace sy::local_engine::model {
@@ -92,6 +94,36 @@ void KvCache::load_row(const std::vector<std::vector<Page>>& pages, int layer, i
       const auto* q = reinterpret_cast<const kernels::BlockQ8_0*>(src);
       for (int b = 0; b < unit_dim_ / kernels::kQK; ++b) kernels::dequantize_block_q8_0(q[b], o + b * kernels::kQK);
     }
+  }
+}
+
+void KvCache::load_head(int layer, int head, int first, int n, float* k_out, float* v_out) const {
+  const size_t l = static_cast<size_t>(layer);
+  if (units_ != n_head_kv_) {  // whole-row units: convert each row, keep the head's part
+    std::vector<float> k(static_cast<size_t>(units_ * unit_dim_)), v(k.size());
+    for (int j = 0; j < n; ++j) {
+      load_row(k_pages_, layer, first + j, k.data());
+      load_row(v_pages_, layer, first + j, v.data());
+      std::copy_n(k.data() + head * head_dim_, head_dim_, k_out + static_cast<size_t>(j) * head_dim_);
+      std::copy_n(v.data() + head * head_dim_, head_dim_, v_out + static_cast<size_t>(j) * head_dim_);
+    }
+    return;
+  }
+  const kernels::cpu::WType wt = type_ == KvType::kF32   ? kernels::cpu::WType::kF32
+                                 : type_ == KvType::kF16 ? kernels::cpu::WType::kF16
+                                                         : kernels::cpu::WType::kQ8_0;
+  const int pp = page_positions_[l], cap = cap_[l];
+  for (int j = 0; j < n;) {
+    const int s = (first + j) % cap, within = s % pp;
+    const int run = std::min({n - j, pp - within, cap - s});  // consecutive slots of one page, no ring wrap
+    const size_t at = (static_cast<size_t>(head) * static_cast<size_t>(pp) + static_cast<size_t>(within)) * unit_bytes_;
+    const size_t count = static_cast<size_t>(run) * static_cast<size_t>(head_dim_);
+    const size_t out = static_cast<size_t>(j) * static_cast<size_t>(head_dim_);
+    kernels::cpu::dequantize_row(wt, k_pages_[l][static_cast<size_t>(s / pp)].get() + at, k_out + out,
+                                 static_cast<int64_t>(count));
+    kernels::cpu::dequantize_row(wt, v_pages_[l][static_cast<size_t>(s / pp)].get() + at, v_out + out,
+                                 static_cast<int64_t>(count));
+    j += run;
   }
 }
 

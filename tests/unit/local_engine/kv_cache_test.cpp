@@ -66,6 +66,36 @@ TEST(KvCache, RowsRoundTripAcrossPagesAndRingsForEveryType) {
   }
 }
 
+// load_head over runs that cross pages and the ring's wrap gives exactly the
+// head's slice of each row load_k / load_v gives.
+TEST(KvCache, HeadRunsMatchRowSlices) {
+  for (auto [heads, dim] : {std::pair{8, 64}, std::pair{2, 16}}) {
+    const HyperParams hp = shape(heads, dim);
+    const int row = heads * dim, last = 650;
+    for (KvType type : {KvType::kF32, KvType::kF16, KvType::kQ8_0}) {
+      KvCache kv(hp, 700, type, 200);
+      kv.reserve(last + 1);
+      for (int pos = 0; pos <= last; ++pos)
+        for (int il = 0; il < 2; ++il) kv.store(il, pos, row_of(pos, row, false).data(), row_of(pos, row, true).data());
+      for (int il = 0; il < 2; ++il) {
+        const int first = il == 0 ? last - 299 : 3, n = last - first + 1;
+        for (int h : {0, heads - 1}) {
+          std::vector<float> k(static_cast<size_t>(n * dim)), v(k.size()), rk(static_cast<size_t>(row)), rv(rk.size());
+          kv.load_head(il, h, first, n, k.data(), v.data());
+          for (int j = 0; j < n; ++j) {
+            kv.load_k(il, first + j, rk.data());
+            kv.load_v(il, first + j, rv.data());
+            for (int d = 0; d < dim; ++d) {
+              ASSERT_EQ(k[static_cast<size_t>(j * dim + d)], rk[static_cast<size_t>(h * dim + d)]) << static_cast<int>(type) << " " << j;
+              ASSERT_EQ(v[static_cast<size_t>(j * dim + d)], rv[static_cast<size_t>(h * dim + d)]) << static_cast<int>(type) << " " << j;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(KvCache, PagesAreAllocatedAsPositionsAreReserved) {
   const HyperParams hp = shape(8, 64);
   KvCache kv(hp, 4096, KvType::kF32, 200);

@@ -127,6 +127,10 @@ class KvCache {
   void store(int layer, int pos, const float* k, const float* v);
   void load_k(int layer, int pos, float* out) const;  // the row, head-major
   void load_v(int layer, int pos, float* out) const;
+  // Head `head` of positions [first, first + n) as n rows of head_dim floats,
+  // any element type (a page's run of one head converts in one pass); the
+  // positions must still be held (ring layers keep the last capacity()).
+  void load_head(int layer, int head, int first, int n, float* k_out, float* v_out) const;
   // kF32 only: head 0 of `pos`; head h is head_stride(layer) * h floats further.
   const float* k_f32(int layer, int pos) const;
   const float* v_f32(int layer, int pos) const;
