@@ -126,7 +126,7 @@ int32_t Sampler::sample_filtered(std::span<const float> logits) {
 // top_p 0.9 over 201k logits.
 int32_t Sampler::sample_top_p(double total) {
   constexpr size_t kBuckets = (0x3F800000u >> 16) + 1;  // weights are in [0, 1]
-  auto bucket = [](float w) { return static_cast<size_t>(kernels::f32_bits(w) >> 16); };
+  auto bucket = [](float w) { return std::min<size_t>(kernels::f32_bits(w) >> 16, kBuckets - 1); };
   mass_.assign(kBuckets, 0.0);
   for (float w : weights_) mass_[bucket(w)] += w;
   const double target = static_cast<double>(top_p_) * total;
