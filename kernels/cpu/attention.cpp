@@ -6,8 +6,10 @@
 #include <cmath>
 
 #include "attention_impl.hpp"
+#include "pairwise_sum.hpp"
 #include "sy/kernels/common/exp.hpp"
 #include "sy/kernels/cpu/simd_path.hpp"
+#include "sy/kernels/cpu/vector_math.hpp"
 
 namespace sy::kernels::cpu {
 
@@ -27,14 +29,7 @@ void heads_portable(const float* q, int G, const float* const* k_rows, const flo
   for (int g = 0; g < G; ++g) {
     float* s = scores + static_cast<int64_t>(g) * n;
     for (int j = 0; j < n; ++j) s[j] = dot_portable(q + g * D, k_rows[j] + offset, D) * scale;
-    float m = sinks[g];
-    for (int j = 0; j < n; ++j) m = std::max(m, s[j]);
-    double lanes[16] = {};
-    for (int j = 0; j < n; ++j) {
-      s[j] = exp_nonpositive(s[j] - m);
-      lanes[j % 16] += s[j];
-    }
-    const float inv = static_cast<float>(1.0 / (reduce16(lanes) + exp_nonpositive(sinks[g] - m)));
+    const float inv = detail::softmax_with_sink(s, n, sinks[g]);
     float* o = out + g * D;
     std::fill(o, o + D, 0.0f);
     for (int j = 0; j < n; ++j) {
@@ -46,6 +41,13 @@ void heads_portable(const float* q, int G, const float* const* k_rows, const flo
 }
 
 }  // namespace
+
+// Scaling by 1 leaves s - m exact, so these are exp_nonpositive(s - m).
+float detail::softmax_with_sink(float* scores, int n, float sink) {
+  const float m = finite_max(scores, n, sink);
+  const double sum = softmax_weights(scores, n, m, 1.0f, scores);
+  return static_cast<float>(1.0 / (sum + exp_nonpositive(sink - m)));
+}
 
 void attention_heads(const float* q, int G, const float* const* k_rows, const float* const* v_rows, int64_t offset,
                      int n, int D, float scale, const float* sinks, float* scores, float* out) {

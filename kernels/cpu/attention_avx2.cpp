@@ -7,8 +7,7 @@
 #include <algorithm>
 
 #include "attention_impl.hpp"
-#include "simd_exp.hpp"
-#include "sy/kernels/common/exp.hpp"
+#include "simd_lanes.hpp"
 
 namespace sy::kernels::cpu::detail {
 
@@ -28,11 +27,6 @@ SY_AVX2 inline __m256 transpose_reduce8(const __m256* h8) {
   const __m256 r = _mm256_add_ps(_mm256_shuffle_ps(h2[0], h2[1], _MM_SHUFFLE(2, 0, 2, 0)),
                                  _mm256_shuffle_ps(h2[0], h2[1], _MM_SHUFFLE(3, 1, 3, 1)));
   return _mm256_permutevar8x32_ps(r, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-}
-
-// -1 in the first `count` lanes (for masked loads and stores).
-SY_AVX2 inline __m256i first_lanes(int count) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(std::min(count, 8)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
 template <int C>  // D = 16 * C
@@ -57,31 +51,10 @@ SY_AVX2 void scores_avx2(const float* q, int G, const float* const* k_rows, int6
         }
         h8[p] = _mm256_add_ps(lo, hi);
       }
-      _mm256_maskstore_ps(scores + static_cast<int64_t>(g) * n + j0, first_lanes(count),
+      _mm256_maskstore_ps(scores + static_cast<int64_t>(g) * n + j0, tail_mask8(count),
                           _mm256_mul_ps(transpose_reduce8(h8), vscale));
     }
   }
-}
-
-// Scores -> exp_nonpositive(s - m) in place; returns (float)(1 / sum).
-SY_AVX2 float softmax_avx2(float* s, int n, float sink) {
-  float m = sink;
-  for (int j = 0; j < n; ++j) m = std::max(m, s[j]);
-  // Lane l of the 16 double lanes adds positions j = l mod 16: blocks of 8
-  // alternate between lanes 0-7 and 8-15.
-  __m256d acc[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd()};
-  for (int j0 = 0; j0 < n; j0 += 8) {
-    const __m256i live = first_lanes(n - j0);
-    const __m256 x = _mm256_sub_ps(_mm256_maskload_ps(s + j0, live), _mm256_set1_ps(m));
-    const __m256 e = _mm256_and_ps(exp8(x), _mm256_castsi256_ps(live));
-    _mm256_maskstore_ps(s + j0, live, e);
-    __m256d* a = acc + (j0 % 16 == 0 ? 0 : 2);
-    a[0] = _mm256_add_pd(a[0], _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
-    a[1] = _mm256_add_pd(a[1], _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
-  }
-  alignas(32) double lanes[16];
-  for (int i = 0; i < 4; ++i) _mm256_store_pd(lanes + 4 * i, acc[i]);
-  return static_cast<float>(1.0 / (reduce16(lanes) + exp_nonpositive(sink - m)));
 }
 
 // Columns [16 c, 16 c + 16) of out_g = Σ_j (s_gj * inv_g) v_j for NG heads.
@@ -111,7 +84,7 @@ SY_AVX2 void heads_avx2(const float* q, int G, const float* const* k_rows, const
                         int n, float scale, const float* sinks, float* scores, float* out) {
   scores_avx2<C>(q, G, k_rows, offset, n, scale, scores);
   float inv[64];  // G <= 64 (checked by the caller)
-  for (int g = 0; g < G; ++g) inv[g] = softmax_avx2(scores + static_cast<int64_t>(g) * n, n, sinks[g]);
+  for (int g = 0; g < G; ++g) inv[g] = softmax_with_sink(scores + static_cast<int64_t>(g) * n, n, sinks[g]);
   // 6 heads x 2 vectors of accumulators, one value row's 2 vectors and p fit the 16 registers.
   for (int g = 0; g < G; g += 6)
     for (int c = 0; c < C; ++c) {

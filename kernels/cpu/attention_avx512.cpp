@@ -8,8 +8,7 @@
 #include <algorithm>
 
 #include "attention_impl.hpp"
-#include "simd_exp.hpp"
-#include "sy/kernels/common/exp.hpp"
+#include "simd_lanes.hpp"
 
 namespace sy::kernels::cpu::detail {
 
@@ -38,9 +37,6 @@ SY_AVX512F inline __m512 transpose_reduce16(const __m512* d) {
   return _mm512_permutexvar_ps(order, r);
 }
 
-SY_AVX512F inline __mmask16 first_lanes(int count) {
-  return static_cast<__mmask16>(count >= 16 ? 0xFFFF : (1u << count) - 1);
-}
 
 // Key and value rows come from all over the (paged, head-interleaved) cache:
 // left to itself the loop stalls on each block's first touch of DRAM, so the
@@ -79,30 +75,9 @@ SY_AVX512F void scores_avx512(const float* q, int G, const float* const* k_rows,
       for (int c = 0; c < C; ++c) qv[c] = _mm512_loadu_ps(q + g * 16 * C + 16 * c);
       const __m512 d = count == 16 ? block_scores<C, true>(qv, k_rows + j0, offset, 16)
                                    : block_scores<C, false>(qv, k_rows + j0, offset, count);
-      _mm512_mask_storeu_ps(scores + static_cast<int64_t>(g) * n + j0, first_lanes(count), _mm512_mul_ps(d, vscale));
+      _mm512_mask_storeu_ps(scores + static_cast<int64_t>(g) * n + j0, tail_mask16(count), _mm512_mul_ps(d, vscale));
     }
   }
-}
-
-// Scores -> exp_nonpositive(s - m) in place; returns (float)(1 / sum).
-SY_AVX512F float softmax_avx512(float* s, int n, float sink) {
-  __m512 mv = _mm512_set1_ps(sink);
-  for (int j0 = 0; j0 < n; j0 += 16)
-    mv = _mm512_mask_max_ps(mv, first_lanes(n - j0), mv, _mm512_maskz_loadu_ps(first_lanes(n - j0), s + j0));
-  const float m = _mm512_reduce_max_ps(mv);
-  __m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();
-  for (int j0 = 0; j0 < n; j0 += 16) {
-    const __mmask16 live = first_lanes(n - j0);
-    const __m512 e =
-        _mm512_maskz_mov_ps(live, exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, s + j0), _mm512_set1_ps(m))));
-    _mm512_mask_storeu_ps(s + j0, live, e);
-    lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(e)));
-    hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm512_extractf32x8_ps(e, 1)));
-  }
-  alignas(64) double lanes[16];
-  _mm512_store_pd(lanes, lo);
-  _mm512_store_pd(lanes + 8, hi);
-  return static_cast<float>(1.0 / (reduce16(lanes) + exp_nonpositive(sink - m)));
 }
 
 // Columns [16 c0, 16 (c0 + CW)) of out_g = Σ_j (s_gj * inv_g) v_j for NG
@@ -149,7 +124,7 @@ SY_AVX512F void heads_avx512(const float* q, int G, const float* const* k_rows, 
                              int64_t offset, int n, float scale, const float* sinks, float* scores, float* out) {
   scores_avx512<C>(q, G, k_rows, offset, n, scale, scores);
   float inv[64];  // G <= 64 (the caller checks)
-  for (int g = 0; g < G; ++g) inv[g] = softmax_avx512(scores + static_cast<int64_t>(g) * n, n, sinks[g]);
+  for (int g = 0; g < G; ++g) inv[g] = softmax_with_sink(scores + static_cast<int64_t>(g) * n, n, sinks[g]);
   // Up to 8 heads x 2 column vectors of accumulators per pass (16 registers).
   constexpr int kCW = C >= 2 ? 2 : 1;
   for (int g = 0; g < G; g += 8)

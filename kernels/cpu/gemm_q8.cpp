@@ -29,7 +29,7 @@ std::atomic<GemmKernel> g_forced{GemmKernel::kAuto};
 
 GemmKernel best_kernel() {
   static const GemmKernel kBest = detail::cpu_has_avx512vnni() ? GemmKernel::kAvx512Vnni
-                                  : detail::cpu_has_avx2()      ? GemmKernel::kAvx2
+                                  : has_avx2()      ? GemmKernel::kAvx2
                                                                 : GemmKernel::kPortable;
   return kBest;
 }
@@ -218,7 +218,7 @@ void gemm_packed(WType type, const uint8_t* panels, int64_t row_begin, int64_t r
 bool gemm_kernel_supported(GemmKernel k) {
   switch (k) {
     case GemmKernel::kAvx512Vnni: return detail::cpu_has_avx512vnni();
-    case GemmKernel::kAvx2: return detail::cpu_has_avx2();
+    case GemmKernel::kAvx2: return has_avx2();
     default: return true;
   }
 }

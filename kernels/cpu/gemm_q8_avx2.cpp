@@ -172,12 +172,6 @@ SY_AVX2 void run(const uint8_t* panels, int64_t r0, int64_t r1, const TiledActiv
 
 }  // namespace
 
-bool cpu_has_avx2() {
-  static const bool kHas =
-      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-  return kHas;
-}
-
 // Same arithmetic as quantize_block_q8_0 (amax, d = amax/127 rounded to fp16,
 // q = rint(x * 127/amax)), 32 floats at a time.
 SY_AVX2 void quantize_row_avx2(const float* x, int64_t blocks, int8_t* values, float* scales, int32_t* corrections) {

@@ -69,7 +69,6 @@ void gemm_packed_avx512vnni(WType type, const uint8_t* panels, int64_t row_begin
                             const TiledActivations& x, float* y, int64_t y_stride);
 void quantize_row_avx512(const float* x, int64_t blocks, int8_t* values, float* scales, int32_t* corrections);
 
-bool cpu_has_avx2();
 void gemm_packed_avx2(WType type, const uint8_t* panels, int64_t row_begin, int64_t row_end,
                       const TiledActivations& x, float* y, int64_t y_stride);
 void quantize_row_avx2(const float* x, int64_t blocks, int8_t* values, float* scales, int32_t* corrections);

@@ -2,6 +2,8 @@
 
 #include <atomic>
 
+#include "sy/kernels/cpu/dot.hpp"
+
 namespace sy::kernels::cpu {
 
 namespace {
@@ -11,7 +13,7 @@ std::atomic<SimdPath> g_forced{SimdPath::kAuto};
 bool supported(SimdPath p) {
 #if defined(__x86_64__)
   if (p == SimdPath::kAvx512) return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
-  if (p == SimdPath::kAvx2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (p == SimdPath::kAvx2) return has_avx2();
 #else
   if (p == SimdPath::kAvx512 || p == SimdPath::kAvx2) return false;
 #endif

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "attention_impl.hpp"  // reduce16
+#include "pairwise_sum.hpp"
 #include "sy/kernels/common/exp.hpp"
 #include "sy/kernels/common/ops.hpp"
 #include "sy/kernels/cpu/simd_path.hpp"
@@ -18,6 +18,18 @@ void swiglu_rows(const float* gate, const float* up, const float* gate_bias, con
     default: break;
   }
   for (int64_t r = 0; r < n; ++r) out[r] = swiglu_oai(gate[r] + gate_bias[r], up[r] + up_bias[r]);
+}
+
+float finite_max(const float* x, int64_t n, float init) {
+  switch (active_simd_path()) {
+    case SimdPath::kAvx512: return detail::finite_max_avx512(x, n, init);
+    case SimdPath::kAvx2: return detail::finite_max_avx2(x, n, init);
+    default: break;
+  }
+  float m = init;
+  for (int64_t i = 0; i < n; ++i)
+    if (std::isfinite(x[i]) && x[i] > m) m = x[i];
+  return m;
 }
 
 double softmax_weights(const float* x, int64_t n, float max, float inv_t, float* w) {

@@ -37,9 +37,7 @@ int32_t Sampler::sample_greedy(std::span<const float> logits) {
 int32_t Sampler::sample_filtered(std::span<const float> logits) {
   const float inv_t = 1.0f / temperature_;
   if (!std::isfinite(inv_t)) return sample_greedy(logits);  // a temperature too small for float: greedy
-  float max_l = -INFINITY;
-  for (float l : logits)
-    if (std::isfinite(l)) max_l = std::max(max_l, l);
+  const float max_l = kernels::cpu::finite_max(logits.data(), static_cast<int64_t>(logits.size()), -INFINITY);
   if (!std::isfinite(max_l)) return argmax(logits);
   // Probabilities relative to the max (unnormalised; 0 for non-finite logits).
   weights_.resize(logits.size());

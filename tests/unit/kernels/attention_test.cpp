@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "sy/kernels/cpu/attention.hpp"
-#include "sy/kernels/cpu/simd_path.hpp"
+#include "simd_path_fixture.hpp"
 
 namespace sy::kernels::cpu {
 namespace {
@@ -55,22 +55,7 @@ std::vector<double> reference(const std::vector<float>& q, const Rows& r, const 
   return out;
 }
 
-std::string kernel_label(SimdPath k) {
-  switch (k) {
-    case SimdPath::kAvx512: return "Avx512";
-    case SimdPath::kAvx2: return "Avx2";
-    default: return "Portable";
-  }
-}
-
-// Runs the suite on one path; paths this CPU lacks are skipped.
-class AttentionHeads : public ::testing::TestWithParam<SimdPath> {
- protected:
-  void SetUp() override {
-    if (!force_simd_path(GetParam())) GTEST_SKIP() << "this CPU lacks the " << kernel_label(GetParam()) << " path";
-  }
-  void TearDown() override { force_simd_path(SimdPath::kAuto); }
-};
+class AttentionHeads : public ForcedSimdPath {};
 
 std::vector<float> random_vector(size_t n, std::mt19937& rng, float sd = 1.0f) {
   std::normal_distribution<float> nd(0.0f, sd);
@@ -121,9 +106,7 @@ TEST_P(AttentionHeads, WideScoreRangesStayFinite) {
   for (int i = 0; i < 64; ++i) ASSERT_NEAR(out[static_cast<size_t>(i)], want[static_cast<size_t>(i)], 1e-5) << i;
 }
 
-INSTANTIATE_TEST_SUITE_P(Kernels, AttentionHeads,
-                         ::testing::Values(SimdPath::kAvx512, SimdPath::kAvx2, SimdPath::kPortable),
-                         [](const auto& info) { return kernel_label(info.param); });
+INSTANTIATE_TEST_SUITE_P(Kernels, AttentionHeads, kAllSimdPaths, simd_param_name);
 
 // Grouped heads give each head exactly what it gets alone, and every path
 // matches the portable one bit for bit.
@@ -143,7 +126,7 @@ TEST(AttentionHeadsDispatch, PathsAndGroupingAreBitIdentical) {
       attention_heads(q.data(), G, r.kp.data(), r.vp.data(), c.offset, c.n, c.D, 0.125f, sinks.data(), scores.data(),
                       simd.data());
       for (size_t i = 0; i < simd.size(); ++i)
-        ASSERT_EQ(simd[i], portable[i]) << kernel_label(k) << " D " << c.D << " " << i;
+        ASSERT_EQ(simd[i], portable[i]) << simd_path_label(k) << " D " << c.D << " " << i;
     }
     force_simd_path(SimdPath::kAuto);
     attention_heads(q.data(), G, r.kp.data(), r.vp.data(), c.offset, c.n, c.D, 0.125f, sinks.data(), scores.data(),

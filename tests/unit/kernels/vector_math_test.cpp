@@ -6,27 +6,13 @@
 #include <vector>
 
 #include "sy/kernels/common/fp.hpp"
-#include "sy/kernels/cpu/simd_path.hpp"
+#include "simd_path_fixture.hpp"
 #include "sy/kernels/cpu/vector_math.hpp"
 
 namespace sy::kernels::cpu {
 namespace {
 
-std::string path_label(SimdPath p) {
-  switch (p) {
-    case SimdPath::kAvx512: return "Avx512";
-    case SimdPath::kAvx2: return "Avx2";
-    default: return "Portable";
-  }
-}
-
-class VectorMath : public ::testing::TestWithParam<SimdPath> {
- protected:
-  void SetUp() override {
-    if (!force_simd_path(GetParam())) GTEST_SKIP() << "this CPU lacks the " << path_label(GetParam()) << " path";
-  }
-  void TearDown() override { force_simd_path(SimdPath::kAuto); }
-};
+class VectorMath : public ForcedSimdPath {};
 
 // In double, from the float gate/up and the float exponent argument the
 // definition computes (its own rounding is the float's, not the kernel's).
@@ -73,8 +59,25 @@ TEST_P(VectorMath, SoftmaxWeightsMatchExpAndSkipNonFinite) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Kernels, VectorMath, ::testing::Values(SimdPath::kAvx512, SimdPath::kAvx2, SimdPath::kPortable),
-                         [](const auto& info) { return path_label(info.param); });
+TEST_P(VectorMath, FiniteMaxSkipsNanAndInfinities) {
+  std::mt19937 rng(4);
+  std::normal_distribution<float> nd(0.0f, 3.0f);
+  for (int64_t n : {1, 7, 8, 9, 16, 17, 1001}) {
+    std::vector<float> x(static_cast<size_t>(n));
+    for (float& v : x) v = nd(rng);
+    x.back() = INFINITY;  // never the answer
+    if (n > 2) x[1] = NAN;
+    float finite_want = -INFINITY;
+    for (float v : x)
+      if (std::isfinite(v)) finite_want = std::max(finite_want, v);
+    EXPECT_EQ(finite_max(x.data(), n, -INFINITY), finite_want) << "n " << n;
+    EXPECT_EQ(finite_max(x.data(), n, 100.0f), 100.0f) << "n " << n;  // init above every element
+  }
+  const float none[3] = {NAN, INFINITY, -INFINITY};
+  EXPECT_EQ(finite_max(none, 3, -INFINITY), -INFINITY);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernels, VectorMath, kAllSimdPaths, simd_param_name);
 
 // The SIMD paths do the scalar operations lane by lane: same bits everywhere.
 TEST(VectorMathPaths, AreBitIdentical) {
@@ -87,15 +90,17 @@ TEST(VectorMathPaths, AreBitIdentical) {
   ASSERT_TRUE(force_simd_path(SimdPath::kPortable));
   swiglu_rows(g.data(), u.data(), gb.data(), ub.data(), n, want_act.data());
   const double want_total = softmax_weights(g.data(), n, 25.0f, 1.3f, want_w.data());
+  const float want_max = finite_max(u.data(), n, -INFINITY);
   for (SimdPath p : {SimdPath::kAvx2, SimdPath::kAvx512}) {
     if (!force_simd_path(p)) continue;
     swiglu_rows(g.data(), u.data(), gb.data(), ub.data(), n, act.data());
     const double total = softmax_weights(g.data(), n, 25.0f, 1.3f, w.data());
+    EXPECT_EQ(finite_max(u.data(), n, -INFINITY), want_max) << simd_path_label(p);
     for (size_t i = 0; i < g.size(); ++i) {
-      ASSERT_EQ(f32_bits(act[i]), f32_bits(want_act[i])) << path_label(p) << " swiglu " << i;
-      ASSERT_EQ(f32_bits(w[i]), f32_bits(want_w[i])) << path_label(p) << " weight " << i;
+      ASSERT_EQ(f32_bits(act[i]), f32_bits(want_act[i])) << simd_path_label(p) << " swiglu " << i;
+      ASSERT_EQ(f32_bits(w[i]), f32_bits(want_w[i])) << simd_path_label(p) << " weight " << i;
     }
-    EXPECT_EQ(total, want_total) << path_label(p);
+    EXPECT_EQ(total, want_total) << simd_path_label(p);
   }
   force_simd_path(SimdPath::kAuto);
 }

@@ -1,7 +1,7 @@
 #pragma once
 // exp(x) for x <= 0, the softmax case (scores minus their max), written out
 // operation by operation so that a SIMD version performing the same
-// operations lane-wise (kernels/cpu/simd_exp.hpp) gets the same bits; libm's
+// operations lane-wise (kernels/cpu/simd_lanes.hpp) gets the same bits; libm's
 // expf gives no such promise and costs a call per element. Cephes' expf
 // polynomial: within 2 ulp of exp over [-86, 0]. Below -86 it returns 0
 // (exp(-86) = 4e-38, and the scale 2^n would turn subnormal, which

@@ -12,9 +12,11 @@
 // all follow exactly (bit-identical results):
 //   q·k     16 lanes, lane l accumulating columns l, l+16, ... by FMA, then the
 //           lanes summed pairwise (l + l+8, then +4, +2, +1), times scale;
-//   exp     exp_nonpositive(s_j - m), m the max over the scores and the sink;
+//   exp     exp_nonpositive(s_j - m), m the max of the sink and the finite
+//           scores (a non-finite score gets weight 0);
 //   sum     in double: 16 lanes, lane l adding positions j = l mod 16 in
-//           order, summed pairwise like the dot products, plus the sink term;
+//           order, summed pairwise like the dot products, plus the sink term
+//           (vector_math.hpp's finite_max and softmax_weights do both steps);
 //   out     p_j = e_j * (float)(1 / sum); out = fma(p_j, v_j, out) in j order.
 #include <cstdint>
 

@@ -4,7 +4,7 @@
 // choice changes speed, never results.
 namespace sy::kernels::cpu {
 
-// Best first: AVX-512 (F + DQ), AVX2 + FMA, portable C++.
+// Best first: AVX-512 (F + DQ), AVX2 (+ FMA, F16C), portable C++.
 enum class SimdPath { kAuto, kAvx512, kAvx2, kPortable };
 
 // The path in use: the forced one, else the best this CPU has.

@@ -11,6 +11,9 @@ namespace sy::kernels::cpu {
 void swiglu_rows(const float* gate, const float* up, const float* gate_bias, const float* up_bias, int64_t n,
                  float* out);
 
+// The largest of `init` and the finite x[i] (NaN and infinities ignored).
+float finite_max(const float* x, int64_t n, float init);
+
 // Unnormalised softmax weights at inverse temperature inv_t: w[i] =
 // exp_nonpositive((x[i] - max) * inv_t) for finite x[i] (max: their maximum),
 // 0 otherwise. Returns their sum in double: 16 lanes (lane i mod 16, in i

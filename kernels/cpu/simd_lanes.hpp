@@ -1,6 +1,7 @@
 #pragma once
-// exp_nonpositive (sy/kernels/common/exp.hpp) lane-wise, operation for
-// operation, for the AVX-512 and AVX2 paths of the float kernels.
+// Lane helpers of the float kernels' AVX-512 and AVX2 paths: exp_nonpositive
+// (sy/kernels/common/exp.hpp) lane-wise, operation for operation, and the
+// masks for a row's last, partial vector.
 #include <immintrin.h>
 
 #include "sy/kernels/common/exp.hpp"
@@ -44,6 +45,17 @@ SY_AVX2 inline __m256 exp8(__m256 x) {
   const __m256 y = _mm256_add_ps(_mm256_fmadd_ps(p, r2, r), _mm256_set1_ps(1.0f));
   const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
   return _mm256_andnot_ps(low, _mm256_mul_ps(y, _mm256_castsi256_ps(e)));
+}
+
+// The first min(count, 16) lanes.
+SY_AVX512F inline __mmask16 tail_mask16(int64_t count) {
+  return static_cast<__mmask16>(count >= 16 ? 0xFFFF : (1u << count) - 1);
+}
+
+// -1 in the first min(count, 8) lanes (for masked loads and stores).
+SY_AVX2 inline __m256i tail_mask8(int64_t count) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count < 8 ? count : 8)),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
 }  // namespace sy::kernels::cpu::detail
