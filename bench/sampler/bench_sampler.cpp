@@ -30,10 +30,8 @@ int main(int argc, char** argv) {
                               {"top_k 40", 1.0f, 1.0f, 40, 0.0f},
                               {"min_p 0.05", 1.0f, 1.0f, 0, 0.05f},
                               {"top_k 40, top_p 0.9", 1.0f, 0.9f, 40, 0.0f}};
-  const char* path = sy::kernels::cpu::active_simd_path() == sy::kernels::cpu::SimdPath::kAvx512 ? "avx512"
-                     : sy::kernels::cpu::active_simd_path() == sy::kernels::cpu::SimdPath::kAvx2 ? "avx2"
-                                                                                              : "portable";
-  std::printf("sampler over %zu logits, %d samples each, %s path\n", vocab, samples, path);
+  std::printf("sampler over %zu logits, %d samples each, %s path\n", vocab, samples,
+              sy::kernels::cpu::simd_path_name(sy::kernels::cpu::SimdPath::kAuto));
   for (const Setting& s : settings) {
     sy::local_engine::SamplingParams p;
     p.temperature = s.temperature;

@@ -30,6 +30,14 @@ SimdPath active_simd_path() {
   return forced == SimdPath::kAuto ? kBest : forced;
 }
 
+const char* simd_path_name(SimdPath p) {
+  switch (p == SimdPath::kAuto ? active_simd_path() : p) {
+    case SimdPath::kAvx512: return "avx512";
+    case SimdPath::kAvx2: return "avx2";
+    default: return "portable";
+  }
+}
+
 bool force_simd_path(SimdPath p) {
   if (!supported(p)) return false;
   g_forced.store(p);

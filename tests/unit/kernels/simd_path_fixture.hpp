@@ -9,13 +9,7 @@
 
 namespace sy::kernels::cpu {
 
-inline std::string simd_path_label(SimdPath p) {
-  switch (p) {
-    case SimdPath::kAvx512: return "Avx512";
-    case SimdPath::kAvx2: return "Avx2";
-    default: return "Portable";
-  }
-}
+inline std::string simd_path_label(SimdPath p) { return simd_path_name(p); }
 
 class ForcedSimdPath : public ::testing::TestWithParam<SimdPath> {
  protected:
