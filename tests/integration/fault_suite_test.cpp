@@ -60,7 +60,7 @@ struct Scenario {
 std::string config(const Scenario& s) {
   std::string y = "listen: 127.0.0.1:0\n";
   if (s.local) {
-    y += "local: { model: " + kModel + ", model_name: gpt-oss-tiny, max_concurrent_sequences: 1, context_tokens: 2048 }\n";
+    y += "local: { model: " + kModel + ", model_name: gpt-oss-tiny, max_concurrent_sequences: 1, context_tokens: 4096 }\n";
   }
   if (!s.cloud_url.empty()) {
     y += "cloud:\n  base_url: " + s.cloud_url + "\n  ca_file: " + TestPki::get().ca_cert +
@@ -252,15 +252,17 @@ TEST(FaultSuite, LocalSaturatedSpillsNonSensitiveToCloud) {
   FakeCloud cloud;
   GatewayProcess gw(config({cloud.base_url(), true, "admission: { max_queue: 1 }\n"}));
   ASSERT_TRUE(gw.started()) << gw.stderr_text();
-  // Occupy the single engine worker and its one queue slot with long generations.
+  // Occupy the single engine worker and its one queue slot with long
+  // generations (~4000 tokens each: over a second even at the tiny model's
+  // fastest decode), and probe once both are surely in.
   std::vector<std::thread> hogs;
   for (int i = 0; i < 2; ++i) {
     hogs.emplace_back([&] {
-      json req = {{"model", "gpt-oss-tiny"}, {"max_tokens", 1500}, {"messages", {{{"role", "user"}, {"content", "go on"}}}}};
+      json req = {{"model", "gpt-oss-tiny"}, {"max_tokens", 4000}, {"messages", {{{"role", "user"}, {"content", "go on"}}}}};
       http_call(gw.port(), "POST", "/v1/chat/completions", req.dump(), {{"content-type", "application/json"}}, 120s);
     });
   }
-  std::this_thread::sleep_for(500ms);
+  std::this_thread::sleep_for(150ms);
   const Case* plain = nullptr;
   for (const auto& c : corpus_mix()) {
     if (!c.sensitive) plain = &c;
@@ -279,11 +281,15 @@ TEST(FaultSuite, LocalQueueTimeoutAndNoSpillAreHonoured) {
                             "admission: { max_queue: 4, queue_timeout_ms: 300, spill_to_cloud: false }\n",
                             "retries: { max_attempts: 1 }\n"}));
   ASSERT_TRUE(gw.started()) << gw.stderr_text();
-  std::thread hog([&] {  // holds the single engine worker for seconds
-    json req = {{"model", "gpt-oss-tiny"}, {"max_tokens", 1500}, {"messages", {{{"role", "user"}, {"content", "go on"}}}}};
+  // Holds the single engine worker: ~4000 tokens at the tiny model's full
+  // context, over a second even at its fastest decode (~2,300 tok/s at 4096
+  // positions). The probe goes in once the hog is surely admitted, so it waits
+  // in the queue for far longer than the 300 ms timeout.
+  std::thread hog([&] {
+    json req = {{"model", "gpt-oss-tiny"}, {"max_tokens", 4000}, {"messages", {{{"role", "user"}, {"content", "go on"}}}}};
     http_call(gw.port(), "POST", "/v1/chat/completions", req.dump(), {{"content-type", "application/json"}}, 120s);
   });
-  std::this_thread::sleep_for(500ms);
+  std::this_thread::sleep_for(150ms);
   const Case* plain = nullptr;
   for (const auto& c : corpus_mix()) {
     if (!c.sensitive) plain = &c;
